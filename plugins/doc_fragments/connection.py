@@ -1,0 +1,83 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Keep in sync with CONNECTION_ARGSPEC in plugins/module_utils/amt_common.py.
+    DOCUMENTATION = r'''
+options:
+  host:
+    description:
+      - Address or DNS name of the Intel AMT device (its management interface, not necessarily the OS address).
+      - If not set, the E(AMT_HOST) environment variable is used.
+    type: str
+  port:
+    description:
+      - TCP port of the WS-Management service.
+      - Defaults to V(16993) when O(use_tls=true) and V(16992) otherwise.
+    type: int
+  use_tls:
+    description:
+      - Talk TLS to port 16993. Set to V(false) for plain HTTP on port 16992 (digest authenticated, not encrypted;
+        refused from the network by CSME 16.1 and later). A warning is printed when TLS is off.
+    type: bool
+    default: true
+  username:
+    description:
+      - AMT account name. If not set, the E(AMT_USERNAME) environment variable is used.
+    type: str
+    default: admin
+  password:
+    description:
+      - Password of the AMT account (HTTP digest authentication).
+      - If not set, the E(AMT_PASSWORD) environment variable is used.
+    type: str
+  validate_certs:
+    description:
+      - Verify the device's TLS certificate chain and name. Leave on; use O(ca_path) for your own CA or
+        O(cert_fingerprint) for self-signed firmware certificates instead of switching it off.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file (or directory of hashed certificates) with the CA(s) that issued the device certificates.
+    type: path
+  client_cert:
+    description:
+      - PEM client certificate for mutual TLS, when the device requires it. Needs O(client_key).
+    type: path
+  client_key:
+    description:
+      - PEM private key of O(client_cert).
+    type: path
+  ciphers:
+    description:
+      - OpenSSL cipher string. Old firmware negotiates only RSA key exchange suites,
+        for example V(RSA+AES:!aNULL:!MD5).
+    type: str
+  min_tls_version:
+    description:
+      - Lowest TLS version to offer. AMT 11 and older may speak only TLS 1.0 or 1.1 (security level 0 is then
+        used unless O(ciphers) is set).
+    type: str
+    choices: ['1.0', '1.1', '1.2', '1.3']
+  cert_fingerprint:
+    description:
+      - SHA-256 fingerprint of the device's TLS certificate (hex, colons allowed). When set, the chain is not
+        validated but the certificate must match exactly (pinning).
+    type: str
+  timeout:
+    description:
+      - Seconds allowed for connecting and for each complete request/response exchange.
+    type: float
+    default: 30
+requirements:
+  - lxml
+notes:
+  - All connection options can be set once for the whole collection with C(module_defaults) and the
+    action group C(group/oob.amt.amt).
+'''

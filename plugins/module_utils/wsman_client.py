@@ -1,0 +1,284 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The WS-Management client every module and the inventory plugin use.
+
+One client = one device session: a kept-alive connection and one digest nonce reused with an
+increasing nonce count, so after the first challenge each request costs one HTTP exchange.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import time
+
+from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
+    DigestAuth, DigestChallengeError, parse_challenge)
+from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import (
+    WsmanAuthError, WsmanConnectionError, WsmanError, WsmanHTTPError, WsmanMalformedResponse,
+    WsmanReturnValueError, WsmanTimeoutError)
+from ansible_collections.oob.amt.plugins.module_utils.wsman_transport import Transport, build_ssl_context
+from ansible_collections.oob.amt.plugins.module_utils import wsman_xml as wx
+from ansible_collections.oob.amt.plugins.module_utils.wsman_xml import (  # noqa: F401 - re-exported
+    EPR, Datetime, Embedded, Interval, resource_uri, class_name)
+from ansible_collections.oob.amt.plugins.module_utils.amt_constants import return_value_meaning
+
+AMT_SERVER_PREFIX = 'Intel(R) Active Management Technology'
+_VERSION_RE = re.compile(r'Active Management Technology\s+(\d+(?:\.\d+)*)')
+_BACKOFF = 0.2
+
+
+def amt_version_from_server(server):
+    if not server:
+        return None
+    match = _VERSION_RE.search(server)
+    return match.group(1) if match else None
+
+
+class WsmanClient(object):
+    """WS-Man operations against one AMT device (see docs/dev/contracts.md)."""
+
+    def __init__(self, host, port=None, use_tls=True, username='admin', password=None, validate_certs=True,
+                 ca_path=None, client_cert=None, client_key=None, ciphers=None, min_tls_version=None,
+                 cert_fingerprint=None, timeout=30, retries=2, max_response_bytes=8 * 1024 * 1024):
+        if not host:
+            raise ValueError('host is required')
+        self.host = host
+        self.use_tls = bool(use_tls)
+        self.port = int(port) if port else (16993 if self.use_tls else 16992)
+        self.username = username or 'admin'
+        self.retries = max(0, int(retries))
+        self.timeout = float(timeout)
+        ctx = None
+        if self.use_tls:
+            ctx = build_ssl_context(validate_certs=validate_certs, ca_path=ca_path, client_cert=client_cert,
+                                    client_key=client_key, ciphers=ciphers, min_tls_version=min_tls_version,
+                                    cert_fingerprint=cert_fingerprint)
+        self.transport = Transport(host, self.port, use_tls=self.use_tls, timeout=timeout, ssl_context=ctx,
+                                   cert_fingerprint=cert_fingerprint if self.use_tls else None,
+                                   max_response_bytes=max_response_bytes)
+        self._auth = DigestAuth(self.username, password) if password is not None else None
+        self.server_header = None
+        self.amt_version = None
+        self.realm = None
+
+    def __repr__(self):
+        return 'WsmanClient(%s:%s)' % (self.host, self.port)
+
+    @property
+    def exchanges(self):
+        return self.transport.exchanges
+
+    @property
+    def tls_version(self):
+        return self.transport.tls_version
+
+    @property
+    def peer_cert_sha256(self):
+        return self.transport.peer_cert_sha256
+
+    def close(self):
+        self.transport.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # -- HTTP + digest --------------------------------------------------------------------
+    def _note_headers(self, result):
+        server = result.header('server')
+        if server:
+            self.server_header = server
+            self.amt_version = amt_version_from_server(server) or self.amt_version
+
+    def _exchange(self, body, operation, authenticate=True):
+        """One logical request: handles the digest challenge and stale nonces."""
+        headers = {}
+        tried_with = None
+        for _attempt in range(3):
+            if authenticate and self._auth is not None and self._auth.challenge is not None:
+                headers['Authorization'] = self._auth.authorization('POST', '/wsman')
+                tried_with = self._auth.challenge.get('nonce')
+            result = self.transport.post(body, headers, operation)
+            self._note_headers(result)
+            if result.status != 401:
+                return result
+            try:
+                challenge = parse_challenge(result.header('www-authenticate'))
+            except DigestChallengeError as exc:
+                raise WsmanAuthError('the device refused the request and sent no usable digest challenge (%s)' % exc,
+                                     host=self.host, operation=operation, status=401)
+            self.realm = challenge['realm']
+            if not authenticate or self._auth is None:
+                if not authenticate:
+                    return result
+                raise WsmanAuthError('the device requires credentials', host=self.host, operation=operation,
+                                     hint='Set password (or the AMT_PASSWORD environment variable)', status=401)
+            if tried_with is not None and not challenge['stale']:
+                raise WsmanAuthError('authentication failed for user %s' % self.username, host=self.host,
+                                     operation=operation, status=401)
+            self._auth.set_challenge(challenge)
+        raise WsmanAuthError('authentication did not settle after repeated challenges', host=self.host,
+                             operation=operation, status=401)
+
+    def _call(self, body, operation, idempotent, authenticate=True):
+        """Exchange + SOAP parsing + fault mapping, with retries for reads."""
+        attempt = 0
+        while True:
+            try:
+                result = self._exchange(body, operation, authenticate)
+                if result.status >= 500 and idempotent and attempt < self.retries:
+                    raise _Retry()
+                return self._interpret(result, operation)
+            except _Retry:
+                pass
+            except WsmanTimeoutError:
+                raise
+            except WsmanConnectionError as exc:
+                may_repeat = idempotent or not exc.details.get('sent', True)
+                if not may_repeat or attempt >= self.retries:
+                    if attempt:
+                        exc.reason = '%s (after %d attempts)' % (exc.reason, attempt + 1)
+                    raise
+            attempt += 1
+            time.sleep(_BACKOFF * (2 ** (attempt - 1)))
+
+    def _interpret(self, result, operation):
+        status = result.status
+        ctype = (result.header('content-type') or '').lower()
+        if status in (200, 400, 500) and result.body and ('xml' in ctype or result.body.lstrip()[:1] == b'<'):
+            if status != 200 and 'xml' not in ctype:
+                raise WsmanHTTPError('HTTP %d with a non-SOAP body' % status, status=status, host=self.host,
+                                     operation=operation)
+            response = wx.parse_response(result.body, self.host, operation)
+            if response.is_fault:
+                raise wx.fault_from(response, status=status, host=self.host, operation=operation)
+            if status != 200:
+                raise WsmanHTTPError('HTTP %d' % status, status=status, host=self.host, operation=operation)
+            return response
+        if status == 200:
+            raise WsmanMalformedResponse('HTTP 200 without a SOAP body', host=self.host, operation=operation)
+        if 300 <= status < 400:
+            raise WsmanHTTPError('HTTP %d redirect to %s (redirects are not followed)'
+                                 % (status, result.header('location', '?')), status=status, host=self.host,
+                                 operation=operation, hint='Point host/port at the AMT device itself')
+        if status == 400:
+            raise WsmanHTTPError('HTTP 400 Bad Request without a SOAP fault', status=status, host=self.host,
+                                 operation=operation,
+                                 hint='The device rejected the request; older firmware does this for unsupported '
+                                      'parameters or when it is busy (retry later)')
+        raise WsmanHTTPError('HTTP %d' % status, status=status, host=self.host, operation=operation)
+
+    # -- discovery ------------------------------------------------------------------------
+    def probe(self):
+        """One unauthenticated exchange that tells whether this is AMT (for discovery)."""
+        result = self._exchange(wx.identify_request(), 'identify', authenticate=False)
+        info = {'status': result.status, 'server': result.header('server'),
+                'amt_version': amt_version_from_server(result.header('server')), 'realm': None,
+                'identify': None, 'is_amt': False}
+        if result.status == 401:
+            try:
+                info['realm'] = parse_challenge(result.header('www-authenticate'))['realm']
+            except DigestChallengeError:
+                info['realm'] = None
+        elif result.status == 200:
+            try:
+                info['identify'] = wx.identify_result(wx.parse_response(result.body, self.host, 'identify'))
+            except WsmanError:
+                info['identify'] = None
+        server = info['server'] or ''
+        ident = info['identify'] or {}
+        info['is_amt'] = bool(
+            server.startswith(AMT_SERVER_PREFIX)
+            or (info['realm'] or '').startswith('Digest:')
+            or ((ident.get('product_vendor') or '').startswith('Intel') and
+                (ident.get('product_version') or '').startswith('AMT')))
+        if not info['amt_version'] and ident.get('product_version', '').startswith('AMT'):
+            info['amt_version'] = ident['product_version'][3:].strip() or None
+        return info
+
+    def identify(self):
+        """WS-Man Identify (answered without credentials; credentials used if the device asks)."""
+        response = self._call(wx.identify_request(), 'identify', idempotent=True,
+                              authenticate=self._auth is not None)
+        result = wx.identify_result(response)
+        result['server'] = self.server_header
+        result['amt_version'] = self.amt_version
+        return result
+
+    # -- WS-Transfer ----------------------------------------------------------------------
+    def get(self, cls, selectors=None):
+        response = self._call(wx.get_request(cls, selectors), 'get %s' % _short(cls), idempotent=True)
+        if response.payload is None:
+            raise WsmanMalformedResponse('Get returned an empty body', host=self.host, operation='get %s' % _short(cls))
+        return wx.instance_to_dict(response.payload)
+
+    def put(self, cls, instance, selectors=None):
+        props = [(k, v) for k, v in _ordered(instance) if not k.startswith('_')]
+        response = self._call(wx.put_request(cls, props, selectors), 'put %s' % _short(cls), idempotent=False)
+        return wx.instance_to_dict(response.payload) if response.payload is not None else {}
+
+    def create(self, cls, instance):
+        props = [(k, v) for k, v in _ordered(instance) if not k.startswith('_')]
+        response = self._call(wx.create_request(cls, props), 'create %s' % _short(cls), idempotent=False)
+        return wx.created_epr(response)
+
+    def delete(self, cls, selectors):
+        self._call(wx.delete_request(cls, selectors), 'delete %s' % _short(cls), idempotent=False)
+
+    # -- WS-Enumeration -------------------------------------------------------------------
+    def enumerate(self, cls, max_elements=100, optimize=True):
+        operation = 'enumerate %s' % _short(cls)
+        response = self._call(wx.enumerate_request(cls, optimize, max_elements), operation, idempotent=True)
+        items, context, end = wx.enumeration_result(response)
+        pulls = 0
+        while context and not end:
+            more, context, end = self.pull(cls, context, max_elements)
+            items.extend(more)
+            pulls += 1
+            if pulls > 10000:
+                raise WsmanMalformedResponse('enumeration never ends', host=self.host, operation=operation)
+        return items
+
+    def pull(self, cls, context, max_elements=100):
+        response = self._call(wx.pull_request(cls, context, max_elements), 'pull %s' % _short(cls), idempotent=True)
+        items, new_context, end = wx.enumeration_result(response)
+        return items, (None if end else (new_context or context))
+
+    def release(self, cls, context):
+        self._call(wx.release_request(cls, context), 'release %s' % _short(cls), idempotent=True)
+
+    # -- methods --------------------------------------------------------------------------
+    def invoke(self, cls, method, params=None, selectors=None, check_return=True):
+        operation = '%s.%s' % (_short(cls), method)
+        response = self._call(wx.invoke_request(cls, method, params, selectors), operation, idempotent=False)
+        if response.payload is None:
+            raise WsmanMalformedResponse('method returned an empty body', host=self.host, operation=operation)
+        output = wx.instance_to_dict(response.payload)
+        try:
+            output['ReturnValue'] = int(output.get('ReturnValue'))
+        except (TypeError, ValueError):
+            raise WsmanMalformedResponse('method answer has no ReturnValue', host=self.host, operation=operation)
+        if check_return and output['ReturnValue'] != 0:
+            meaning = return_value_meaning(_short(cls), method, output['ReturnValue'])
+            raise WsmanReturnValueError('%s returned %d (%s)' % (method, output['ReturnValue'], meaning),
+                                        method=method, return_value=output['ReturnValue'], meaning=meaning,
+                                        host=self.host, operation=operation)
+        return output
+
+
+class _Retry(Exception):
+    pass
+
+
+def _short(cls):
+    return class_name(cls) if '://' in cls else cls
+
+
+def _ordered(instance):
+    if isinstance(instance, dict):
+        return list(instance.items())
+    return list(instance)

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Typed errors raised by the WS-Management client.
+
+Every error knows the device, the operation and a hint that tells the user what to change,
+so a module can turn it into one sentence. Messages never carry secrets.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class WsmanError(Exception):
+    """Base class: host, operation, what happened and the likely fix."""
+
+    default_hint = ''
+
+    def __init__(self, reason, host=None, operation=None, hint=None, **details):
+        super(WsmanError, self).__init__(reason)
+        self.reason = reason
+        self.host = host
+        self.operation = operation
+        self.hint = hint if hint is not None else self.default_hint
+        self.details = details
+
+    @property
+    def message(self):
+        parts = []
+        if self.host:
+            parts.append('AMT device %s' % self.host)
+        if self.operation:
+            parts.append(self.operation)
+        text = ': '.join(parts + [self.reason]) if parts else self.reason
+        if self.hint:
+            text = '%s. %s' % (text.rstrip('.'), self.hint)
+        return text
+
+    def __str__(self):
+        return self.message
+
+    def as_dict(self):
+        """Structured extras for fail_json (never secrets)."""
+        data = {'error': type(self).__name__}
+        data.update(self.details)
+        return data
+
+
+class WsmanConnectionError(WsmanError):
+    default_hint = ('Check that the device is powered (standby power is enough), reachable on the '
+                    'network and that host/port/use_tls are right')
+
+
+class WsmanTimeoutError(WsmanConnectionError):
+    default_hint = ('The device did not answer within the timeout; it may be busy, asleep on a '
+                    'battery policy or unreachable. Raise timeout or check the network path')
+
+
+class WsmanTLSError(WsmanError):
+    default_hint = ('Check validate_certs/ca_path (the CA that issued the device certificate), '
+                    'cert_fingerprint for self-signed firmware certificates, and ciphers/min_tls_version '
+                    'for old firmware that only speaks TLS 1.0/1.1 with RSA key exchange')
+
+
+class WsmanAuthError(WsmanError):
+    default_hint = ('Check username and password (the AMT admin account); after several failures '
+                    'AMT locks the account for a while')
+
+
+class WsmanHTTPError(WsmanError):
+    default_hint = 'The device answered with an unexpected HTTP status; retry later or check the firmware'
+
+    def __init__(self, reason, status=None, **kwargs):
+        super(WsmanHTTPError, self).__init__(reason, **kwargs)
+        self.status = status
+        self.details['status'] = status
+
+
+class WsmanFault(WsmanError):
+    default_hint = ''
+
+    def __init__(self, reason, code=None, subcode=None, detail=None, status=None, **kwargs):
+        super(WsmanFault, self).__init__(reason, **kwargs)
+        self.code = code
+        self.subcode = subcode
+        self.detail = detail
+        self.status = status
+        self.details.update({'fault_code': code, 'fault_subcode': subcode, 'status': status})
+
+
+class WsmanReturnValueError(WsmanError):
+    default_hint = ''
+
+    def __init__(self, reason, method=None, return_value=None, meaning=None, **kwargs):
+        super(WsmanReturnValueError, self).__init__(reason, **kwargs)
+        self.method = method
+        self.return_value = return_value
+        self.meaning = meaning
+        self.details.update({'method': method, 'return_value': return_value, 'return_meaning': meaning})
+
+
+class WsmanMalformedResponse(WsmanError):
+    default_hint = ('The device sent a response that is not valid WS-Management XML; it may be '
+                    'rebooting or not an AMT device')
