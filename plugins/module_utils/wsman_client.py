@@ -235,8 +235,10 @@ class WsmanClient(object):
         response = self._call(wx.enumerate_request(cls, optimize, max_elements), operation, idempotent=True)
         items, context, end = wx.enumeration_result(response)
         pulls = 0
-        while context and not end:
-            more, context, end = self.pull(cls, context, max_elements)
+        if end:
+            context = None
+        while context:
+            more, context = self.pull(cls, context, max_elements)
             items.extend(more)
             pulls += 1
             if pulls > 10000:
