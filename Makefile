@@ -1,0 +1,60 @@
+# oob.amt — developer entry points. Every target works on a fresh machine with python3.11 and make.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+ROOT := $(CURDIR)
+COLLECTIONS := $(ROOT)/.collections
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
+
+.PHONY: help setup links build install sanity unit integration test lint demo bench clean
+
+help:
+	@echo "make demo   - start a simulated AMT fleet on loopback and run the main workflows against it"
+	@echo "make test   - sanity + unit + integration tests (sets everything up first)"
+	@echo "make bench  - benchmarks (writes docs/benchmarks.md)"
+	@echo "make lint   - ansible-lint on roles and playbooks"
+
+$(VENV)/.stamp: tests/requirements-dev.txt requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -r tests/requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.stamp links
+
+links:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/oob
+	@ln -sfn $(ROOT) $(COLLECTIONS)/ansible_collections/oob/amt
+
+build: setup
+	rm -f build/oob-amt-*.tar.gz
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path build/ .
+
+install: build
+	rm -rf build/collections
+	$(VENV)/bin/ansible-galaxy collection install --force -p build/collections build/oob-amt-*.tar.gz
+
+sanity: setup
+	bash scripts/sanity.sh
+
+unit: setup
+	$(PY) -m pytest tests/unit -q -n 2
+
+integration: setup
+	$(PY) -m pytest tests/integration -q
+
+lint: setup
+	$(VENV)/bin/ansible-lint --profile production playbooks roles
+
+test: setup unit integration lint sanity
+
+demo: install
+	bash scripts/demo.sh
+
+bench: setup
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf build tests/output .pytest_cache

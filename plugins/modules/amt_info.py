@@ -1,0 +1,144 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: amt_info
+short_description: Read facts from an Intel AMT device out of band
+version_added: 0.1.0
+description:
+  - Reads what an Intel AMT device reports about itself over WS-Management, also when the host is off
+    or has no working operating system.
+  - Subsets are gathered with as few requests as the protocol allows (one Get or one optimized
+    Enumerate per class).
+author:
+  - oob.amt contributors
+extends_documentation_fragment:
+  - oob.amt.connection
+options:
+  gather:
+    description:
+      - What to read. V(identify) is the unauthenticated WS-Man Identify; V(general) is version, host name,
+        digest realm, provisioning state, control mode and UUID; V(power) the power state and the states the
+        device accepts now; V(hardware) chassis, board, BIOS, CPUs and memory; V(network) AMT's own network
+        settings; V(boot), V(alarms) and V(hashes) the boot settings, alarm clocks and trusted root hashes.
+      - V(all) reads every subset.
+    type: list
+    elements: str
+    choices: [all, identify, general, power, hardware, network, boot, alarms, hashes]
+    default: [general, power]
+notes:
+  - Check mode is supported; the module never changes the device.
+seealso:
+  - module: oob.amt.amt_power
+'''
+
+EXAMPLES = r'''
+- name: Read version, provisioning and power state
+  oob.amt.amt_info:
+    host: 10.0.0.21
+    password: "{{ amt_password }}"
+    ca_path: /etc/pki/amt-ca.pem
+  register: amt
+
+- name: Everything, for every device of the inventory, connection options set once
+  module_defaults:
+    group/oob.amt.amt:
+      password: "{{ amt_password }}"
+      ca_path: /etc/pki/amt-ca.pem
+  block:
+    - name: Gather all subsets
+      oob.amt.amt_info:
+        host: "{{ amt_host | default(ansible_host) }}"
+        gather: [all]
+      register: amt
+
+- name: Show the UUID
+  ansible.builtin.debug:
+    msg: "{{ amt.amt_info.general.uuid }}"
+'''
+
+RETURN = r'''
+amt_info:
+  description: Facts per requested subset; subsets the firmware does not implement are null.
+  returned: always
+  type: dict
+  contains:
+    host:
+      description: The device address used.
+      type: str
+      sample: 10.0.0.21
+    identify:
+      description: WS-Man Identify answer and the Server header.
+      type: dict
+      returned: when identify is gathered
+      sample: {"product_vendor": "Intel(r)", "product_version": "AMT 16.1", "amt_version": "16.1.25.1917"}
+    general:
+      description: Version, names, realm, provisioning state and mode, control mode, UUID, TLS details.
+      type: dict
+      returned: when general is gathered
+      sample: {"amt_version": "16.1.25", "hostname": "pc-0-1", "realm": "Digest:0A1B...", "provisioning_state": "post",
+               "control_mode": "ccm", "uuid": "55e3ae13-bfd2-61bb-17a0-88aedd7037ea"}
+    power:
+      description: Current power state and the states the device accepts now (names and numbers).
+      type: dict
+      returned: when power is gathered
+      sample: {"state": "on", "state_value": 2, "available_states": ["reset", "off", "power_cycle_soft"]}
+    hardware:
+      description: Chassis, board, BIOS, processors and memory modules.
+      type: dict
+      returned: when hardware is gathered
+    network:
+      description: AMT's own network settings per interface (DHCP or static, MAC, address).
+      type: dict
+      returned: when network is gathered
+    boot:
+      description: Boot capabilities and the current boot settings.
+      type: dict
+      returned: when boot is gathered
+    alarms:
+      description: Alarm clock occurrences (scheduled wake-ups).
+      type: list
+      elements: dict
+      returned: when alarms is gathered
+    hashes:
+      description: Trusted root certificate hashes.
+      type: list
+      elements: dict
+      returned: when hashes is gathered
+exchanges:
+  description: HTTP exchanges the module made with the device (including the digest challenge).
+  returned: always
+  type: int
+  sample: 6
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+    connection_argspec, fail_from_error, module_client)
+from ansible_collections.oob.amt.plugins.module_utils.amt_info import SUBSETS, run_info
+from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+
+
+def main():
+    argument_spec = connection_argspec(
+        gather=dict(type='list', elements='str', default=['general', 'power'], choices=['all'] + list(SUBSETS)),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module_client(module)
+    try:
+        result = run_info(client, module.params)
+    except WsmanError as err:
+        fail_from_error(module, err, 'reading device information')
+    finally:
+        client.close()
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

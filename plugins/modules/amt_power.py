@@ -1,0 +1,142 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: amt_power
+short_description: Switch the power of Intel AMT devices out of band
+version_added: 0.1.0
+description:
+  - Reads the power state of an Intel AMT device with one request and changes it with one more, also when the
+    operating system is down or the machine is off.
+  - V(on), V(off), V(graceful_off), V(sleep) and V(hibernate) are convergent; nothing is sent when the device
+    is already in that state.
+  - V(reset), V(graceful_reset) and V(cycle) are actions and are sent every time the host is running. When the
+    host is off (or asleep) it cannot be reset, so the module powers it on instead and says so in RV(msg).
+  - Requests the device does not advertise right now are refused before anything is sent, with the list of
+    states it does offer.
+author:
+  - oob.amt contributors
+extends_documentation_fragment:
+  - oob.amt.connection
+options:
+  state:
+    description:
+      - Desired power state or action. The console states Power On, Power Off, Reset and Power Cycle Reset map to
+        V(on), V(off), V(reset) and V(cycle).
+      - V(graceful_off), V(graceful_reset), V(sleep) and V(hibernate) need the OS running with the Intel LMS agent.
+      - V(nmi) sends a diagnostic interrupt. V(status) only reads.
+    type: str
+    required: true
+    choices: [on, off, graceful_off, reset, graceful_reset, cycle, sleep, hibernate, nmi, status]
+  wait:
+    description:
+      - Poll the device until it reports the resulting power state.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for the resulting state when O(wait=true).
+    type: int
+    default: 120
+attributes:
+  check_mode:
+    description: Reads the state and reports what would be sent, without sending it.
+    support: full
+  diff_mode:
+    description: Shows the power state before and after.
+    support: full
+notes:
+  - Without a change the module costs two HTTP exchanges (the digest challenge and one read); with a change, three.
+  - If the controller that runs Ansible is itself one of the targets, act on it last (see C(playbooks/power.yml)).
+seealso:
+  - module: oob.amt.amt_info
+'''
+
+EXAMPLES = r'''
+- name: Power on the whole floor, at most 50 at a time
+  oob.amt.amt_power:
+    host: "{{ amt_host | default(ansible_host) }}"
+    password: "{{ amt_password }}"
+    ca_path: /etc/pki/amt-ca.pem
+    state: on
+  throttle: 50
+
+- name: Hard power off and wait until the device reports off
+  oob.amt.amt_power:
+    host: 10.0.0.21
+    state: off
+    wait: true
+
+- name: Read only
+  oob.amt.amt_power:
+    host: 10.0.0.21
+    state: status
+  register: power
+'''
+
+RETURN = r'''
+power_state:
+  description: Power state before and after the request (after = the state the request leads to, or the state
+    observed with O(wait=true)).
+  returned: always
+  type: dict
+  sample: {"before": {"name": "off", "value": 8}, "after": {"name": "on", "value": 2}}
+available_states:
+  description: Power states the device accepted when it was read (names and numbers).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"name": "on", "value": 2}]
+requested:
+  description: The power state sent to the device, or null when nothing was needed.
+  returned: always
+  type: dict
+  sample: {"name": "on", "value": 2}
+msg:
+  description: Explanation when the module did something else than asked (reset of a host that was off).
+  returned: when applicable
+  type: str
+exchanges:
+  description: HTTP exchanges made with the device.
+  returned: always
+  type: int
+  sample: 3
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+    connection_argspec, fail_from_error, module_client)
+from ansible_collections.oob.amt.plugins.module_utils.amt_power import STATES, PowerError, run_power
+from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+
+
+def main():
+    argument_spec = connection_argspec(
+        state=dict(type='str', required=True, choices=list(STATES)),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=120),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    if module.params['wait_timeout'] <= 0:
+        module.fail_json(msg='option wait_timeout must be a positive number of seconds')
+    client = module_client(module)
+    try:
+        result = run_power(client, module.params, check_mode=module.check_mode, diff=module._diff)
+    except PowerError as err:
+        module.fail_json(msg='AMT device %s: power %s: %s' % (client.host, module.params['state'], err.msg),
+                         exchanges=client.exchanges, **err.details)
+    except WsmanError as err:
+        fail_from_error(module, err, 'power %s' % module.params['state'])
+    finally:
+        client.close()
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
