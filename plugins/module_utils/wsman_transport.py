@@ -211,6 +211,10 @@ class Transport(object):
                                        stale_keepalive=not got_status)
         except http_client.IncompleteRead:
             self.close()
+            if time.monotonic() >= deadline - 0.05:
+                # http.client reports a read timeout inside a chunked body as an incomplete read
+                raise WsmanTimeoutError('no complete answer within %gs' % self.timeout, host=self.host,
+                                        operation=operation, sent=True)
             raise WsmanConnectionError('the device dropped the connection mid-response', host=self.host,
                                        operation=operation, sent=True)
         except http_client.HTTPException as exc:
@@ -235,7 +239,7 @@ class Transport(object):
                 raise socket.timeout('deadline')
             if self._conn is not None and self._conn.sock is not None:
                 self._conn.sock.settimeout(remaining)
-            chunk = resp.read(_READ_CHUNK) if not resp.isclosed() else b''
+            chunk = resp.read1(_READ_CHUNK) if not resp.isclosed() else b''
             if not chunk:
                 break
             total += len(chunk)
@@ -243,4 +247,8 @@ class Transport(object):
                 raise WsmanMalformedResponse('response larger than %d bytes (refused)' % self.max_response_bytes,
                                              host=self.host, operation=operation)
             chunks.append(chunk)
+        if not resp.isclosed():
+            tail = resp.read()  # lets http.client mark the response complete (Content-Length bodies)
+            if tail:
+                chunks.append(tail)
         return b''.join(chunks)
