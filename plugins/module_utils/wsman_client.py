@@ -29,6 +29,10 @@ _VERSION_RE = re.compile(r'Active Management Technology\s+(\d+(?:\.\d+)*)')
 _BACKOFF = 0.2
 
 
+__all__ = ['WsmanClient', 'EPR', 'Datetime', 'Embedded', 'Interval', 'resource_uri', 'class_name',
+           'amt_version_from_server']
+
+
 def amt_version_from_server(server):
     if not server:
         return None

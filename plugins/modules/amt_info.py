@@ -16,7 +16,7 @@ description:
   - Subsets are gathered with as few requests as the protocol allows (one Get or one optimized
     Enumerate per class).
 author:
-  - oob.amt contributors
+  - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
 options:

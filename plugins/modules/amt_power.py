@@ -20,7 +20,7 @@ description:
   - Requests the device does not advertise right now are refused before anything is sent, with the list of
     states it does offer.
 author:
-  - oob.amt contributors
+  - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
 options:
@@ -32,7 +32,7 @@ options:
       - V(nmi) sends a diagnostic interrupt. V(status) only reads.
     type: str
     required: true
-    choices: [on, off, graceful_off, reset, graceful_reset, cycle, sleep, hibernate, nmi, status]
+    choices: ['on', 'off', graceful_off, reset, graceful_reset, cycle, sleep, hibernate, nmi, status]
   wait:
     description:
       - Poll the device until it reports the resulting power state.

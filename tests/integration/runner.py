@@ -76,7 +76,7 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'False',
     })
     environment.update(env or {})
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=environment, cwd=REPO, timeout=900)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=environment, cwd=REPO, timeout=900, check=False)
     results = []
     with open(results_path) as fh:
         for line in fh:

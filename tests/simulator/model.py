@@ -21,7 +21,7 @@ def _rng(address, salt=''):
 
 
 def new_realm(rng):
-    return 'Digest:' + ''.join(rng.choice('0123456789ABCDEF') for _ in range(32))
+    return 'Digest:' + ''.join(rng.choice('0123456789ABCDEF') for _unused in range(32))
 
 
 def new_nonce_b64():

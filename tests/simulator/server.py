@@ -472,7 +472,7 @@ class Fleet:
         if action == ENUM + 'Pull':
             return self._pull(device, req, message_id)
         if action == ENUM + 'Release':
-            context, _ = req.pull_options()
+            context, _unused = req.pull_options()
             if device.enumerations.pop(context, None) is None:
                 raise SoapFault('InvalidEnumerationContext')
             return soap.envelope(req.message_id, action + 'Response', message_id, uri, '', soap.NS_WSEN)

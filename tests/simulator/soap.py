@@ -231,9 +231,10 @@ def fault_envelope(relates_to, message_id, subcode, reason=None, detail=None):
     code = 'a:Receiver' if subcode == 'InternalError' else 'a:Sender'
     reason = reason or DEFAULT_REASONS.get(subcode, subcode)
     detail_xml = '<a:Detail>%s</a:Detail>' % (_text(detail) if detail else '')
+    fault_namespaces = (NS_CIMBINDING, NS_EVENTING, NS_WSMAN, NS_WXF, NS_WSEN, NS_WSA, NS_SOAP, NS_TRUST, NS_SECEXT,
+                        NS_XSI)
     decls = ('xmlns:g="%s" xmlns:f="%s" xmlns:e="%s" xmlns:d="%s" xmlns:c="%s" xmlns:b="%s" xmlns:a="%s" '
-             'xmlns:h="%s" xmlns:i="%s" xmlns:xsi="%s"' % (NS_CIMBINDING, NS_EVENTING, NS_WSMAN, NS_WXF, NS_WSEN, NS_WSA,
-                                                          NS_SOAP, NS_TRUST, NS_SECEXT, NS_XSI))
+             'xmlns:h="%s" xmlns:i="%s" xmlns:xsi="%s"' % fault_namespaces)
     return ('<?xml version="1.0" encoding="UTF-8"?><a:Envelope %s><a:Header><b:To>%s</b:To><b:RelatesTo>%s</b:RelatesTo>'
             '<b:Action a:mustUnderstand="true">%s</b:Action><b:MessageID>%s</b:MessageID></a:Header><a:Body><a:Fault>'
             '<a:Code><a:Value>%s</a:Value><a:Subcode><a:Value>%s:%s</a:Value></a:Subcode></a:Code>'

@@ -129,7 +129,8 @@ class EthernetPortSettings(ClassHandler):
                 'InstanceID': 'Intel(r) AMT Ethernet Port Settings 0', 'IpSyncEnabled': False,
                 'LinkIsUp': n.get('link_up', True), 'LinkPolicy': [1, 14], 'MACAddress': n['mac'].replace(':', '-'),
                 'PhysicalConnectionType': 0, 'SharedDynamicIP': True, 'SharedMAC': True, 'SharedStaticIp': False}
-        if not n['dhcp_enabled'] or True:
+        # the address is reported in both modes (DHCP: the lease, static: the configured one)
+        if n.get('ip'):
             inst.update({'IPAddress': n['ip'], 'SubnetMask': n['mask'], 'DefaultGateway': n['gateway'],
                          'PrimaryDNS': n['dns']})
         return [inst]

@@ -1,6 +1,4 @@
 """The simulator held to the protocol reference and the captured XML, with a raw client (not ours)."""
-import base64
-import glob
 import hashlib
 import http.client
 import json
@@ -11,7 +9,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 
 import pytest
 from lxml import etree
@@ -33,7 +30,7 @@ class RawClient:
 
     def post(self, body, auth=True):
         headers = {'Content-Type': 'application/soap+xml;charset=UTF-8'}
-        for _ in range(2):
+        for _unused in range(2):
             if auth and self.nonce:
                 self.nc += 1
                 ha1 = hashlib.md5(('admin:%s:%s' % (self.realm, self.password)).encode()).hexdigest()
@@ -114,7 +111,7 @@ def test_captured_requests_get_captured_shapes(sim, shared_reference, name):
                     'AMT_SetupAndConfigurationService_CommitChanges_response.xml'}.get(name)
     if captured:
         with open(os.path.join(shared_reference, 'xml', captured), 'rb') as fh:
-            _, cap_payload = body_payload(fh.read())
+            _unused, cap_payload = body_payload(fh.read())
         assert payload.tag == cap_payload.tag
         ours = {local(c) for c in payload}
         theirs = {local(c) for c in cap_payload}
@@ -125,8 +122,8 @@ def test_properties_alphabetical_and_captured_set(sim, shared_reference):
     addr = sim.addresses[1]
     client = RawClient(addr, sim.admin_password)
     with open(os.path.join(shared_reference, 'xml', 'AMT_GeneralSettings_Get_request.xml'), 'rb') as fh:
-        _, data = client.post(fh.read())
-    _, payload = body_payload(data)
+        _unused, data = client.post(fh.read())
+    _unused, payload = body_payload(data)
     names = [local(c) for c in payload]
     assert names == sorted(names)
 
@@ -155,7 +152,7 @@ def test_replayed_nonce_count_rejected(sim):
     client = RawClient(addr, sim.admin_password)
     get = open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
                             '..', 'shared', 'reference', 'xml', 'AMT_GeneralSettings_Get_request.xml'), 'rb').read()
-    r, _ = client.post(get)
+    r, _unused = client.post(get)
     assert r.status == 200
     client.nc -= 1  # send the same nc again
     client.conn.request('POST', '/wsman', body=get, headers={'Authorization': 'x'})
@@ -171,7 +168,7 @@ def test_identify_unauthenticated(sim):
             b'identity/1/wsmanidentity.xsd"><s:Header/><s:Body><i:Identify/></s:Body></s:Envelope>')
     r, data = client.post(body, auth=False)
     assert r.status == 200
-    _, payload = body_payload(data)
+    _unused, payload = body_payload(data)
     assert local(payload) == 'IdentifyResponse'
     assert payload.findtext('{*}ProductVendor') == 'Intel(r)'
 
@@ -202,7 +199,7 @@ def test_faults_on_http_400(sim, body, subcode):
     client = RawClient(sim.addresses[1], sim.admin_password)
     r, data = client.post(body)
     assert r.status == 400
-    _, payload = body_payload(data)
+    _unused, payload = body_payload(data)
     assert local(payload) == 'Fault'
     assert payload.findtext('{*}Code/{*}Subcode/{*}Value').split(':')[1] == subcode
 

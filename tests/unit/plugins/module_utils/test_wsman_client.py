@@ -202,7 +202,7 @@ class Hostile:
 
     def serve(self):
         while self.answers:
-            conn, _ = self.sock.accept()
+            conn, _unused = self.sock.accept()
             with conn:
                 while self.answers:
                     data = b''
@@ -213,7 +213,7 @@ class Hostile:
                         data += chunk
                     if not data:
                         break
-                    head, _, body = data.partition(b'\r\n\r\n')
+                    head, _unused, body = data.partition(b'\r\n\r\n')
                     length = int([h.split(b':')[1] for h in head.split(b'\r\n') if h.lower().startswith(b'content-length')][0])
                     while len(body) < length:
                         body += conn.recv(65536)
@@ -281,7 +281,7 @@ def test_oversized_response_capped():
 def test_never_ending_response_bounded_by_timeout():
     def trickle(conn):
         conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/soap+xml\r\nTransfer-Encoding: chunked\r\n\r\n')
-        for _ in range(100):
+        for _unused in range(100):
             conn.sendall(b'1\r\nx\r\n')
             time.sleep(0.1)
     srv = Hostile([challenge(), trickle])
