@@ -46,7 +46,7 @@ integration: setup
 	$(PY) -m pytest tests/integration -q
 
 lint: setup
-	$(VENV)/bin/ansible-lint --profile production playbooks roles
+	$(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
 
 test: setup unit integration lint sanity
 
