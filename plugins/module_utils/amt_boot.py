@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One-time boot: Put AMT_BootSettingData, SetBootConfigRole, ChangeBootOrder, then optionally power."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.oob.amt.plugins.module_utils.amt_constants import INSTANCE_IDS, power_state_name
+from ansible_collections.oob.amt.plugins.module_utils.amt_power import PowerError, read_power, request_power
+from ansible_collections.oob.amt.plugins.module_utils.wsman_client import EPR
+
+DEVICES = ('pxe', 'hdd', 'cdrom', 'bios_setup', 'usb')
+SOURCES = {
+    'pxe': ('Intel(r) AMT: Force PXE Boot', 'ForcePXEBoot'),
+    'hdd': ('Intel(r) AMT: Force Hard-drive Boot', 'ForceHardDriveBoot'),
+    'cdrom': ('Intel(r) AMT: Force CD/DVD Boot', 'ForceCDorDVDBoot'),
+}
+# Fields the firmware reports but refuses in a Put.
+READ_ONLY = ('WinREBootEnabled', 'UEFILocalPBABootEnabled', 'UEFIHTTPSBootEnabled', 'SecureBootControlEnabled',
+             'BootguardStatus', 'OptionsCleared', 'BIOSLastStatus', 'UefiBootParametersArray', 'RPEEnabled')
+# One-time flags cleared for a plain boot to a device.
+FLAGS = ('BIOSPause', 'BIOSSetup', 'UseIDER', 'UseSOL', 'UseSafeMode', 'ReflashBIOS', 'SecureErase',
+         'ConfigurationDataReset', 'UserPasswordBypass')
+
+
+class BootError(PowerError):
+    pass
+
+
+def _usb_source(client):
+    for src in client.enumerate('CIM_BootSourceSetting'):
+        if (src.get('StructuredBootString') or '').upper().startswith('CIM:USB'):
+            return src.get('InstanceID')
+    return None
+
+
+def desired_settings(current, device):
+    wanted = dict((k, v) for k, v in current.items() if not k.startswith('_') and k not in READ_ONLY)
+    for flag in FLAGS:
+        if flag in wanted:
+            wanted[flag] = False
+    wanted['BootMediaIndex'] = 0
+    if device == 'bios_setup':
+        wanted['BIOSSetup'] = True
+    return wanted
+
+
+def run_boot(client, params, check_mode=False, diff=False):
+    device = params['device']
+    caps = client.get('AMT_BootCapabilities')
+    if device in SOURCES and caps.get(SOURCES[device][1]) is False:
+        raise BootError('the firmware does not offer a forced %s boot (AMT_BootCapabilities.%s is false)'
+                        % (device, SOURCES[device][1]))
+    if device == 'bios_setup' and caps.get('BIOSSetup') is False:
+        raise BootError('the firmware does not offer boot to BIOS setup (AMT_BootCapabilities.BIOSSetup is false)')
+    source = SOURCES[device][0] if device in SOURCES else None
+    if device == 'usb':
+        source = _usb_source(client)
+        if source is None:
+            raise BootError('the firmware offers no USB boot source (no CIM_BootSourceSetting with a CIM:USB '
+                            'structured boot string); use pxe, hdd or cdrom')
+    current = client.get('AMT_BootSettingData', {'InstanceID': INSTANCE_IDS['boot_setting_data']})
+    wanted = desired_settings(current, device)
+    settings_change = dict((k, v) for k, v in wanted.items() if current.get(k) != v)
+    result = {'changed': True, 'device': device, 'boot_source': source, 'settings_changed': sorted(settings_change),
+              'power_action': None}
+    power = None
+    if params.get('power'):
+        state, available = read_power(client)
+        power = 2 if state != 2 else 10
+        if power not in available:
+            raise BootError('cannot %s the host to boot from %s: the device offers %s'
+                            % ('power on' if power == 2 else 'reset', device,
+                               ', '.join(power_state_name(v) for v in available)))
+        result['power_action'] = {'name': 'on' if power == 2 else 'reset', 'value': power,
+                                  'power_state_before': power_state_name(state)}
+    if diff:
+        result['diff'] = {'before': {'next_boot': 'unknown', 'settings': dict((k, current.get(k)) for k in settings_change)},
+                          'after': {'next_boot': device, 'settings': settings_change}}
+    if check_mode:
+        result['exchanges'] = client.exchanges
+        return result
+    if settings_change:
+        client.put('AMT_BootSettingData', wanted, {'InstanceID': INSTANCE_IDS['boot_setting_data']})
+    config = EPR('CIM_BootConfigSetting', {'InstanceID': INSTANCE_IDS['boot_config']})
+    client.invoke('CIM_BootService', 'SetBootConfigRole', [('BootConfigSetting', config), ('Role', 1)])
+    if source:
+        client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder',
+                      [('Source', EPR('CIM_BootSourceSetting', {'InstanceID': source}))])
+    else:
+        client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder', [])
+    if power is not None:
+        request_power(client, power, state)
+    result['exchanges'] = client.exchanges
+    return result
