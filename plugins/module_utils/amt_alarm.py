@@ -71,6 +71,27 @@ def _normalise_interval(text):
     return (days * 24 + hours) * 60 + minutes
 
 
+def _same_series(existing, wanted):
+    """Same recurring alarm: equal intervals and starts that differ by whole intervals.
+
+    A daily 06:30 alarm created yesterday and one that would start tomorrow fire at the same times,
+    so a schedule re-applied later is not a change.
+    """
+    step = _normalise_interval(existing['interval'])
+    if step != _normalise_interval(wanted['interval']):
+        return False
+    if existing['start'] == wanted['start']:
+        return True
+    if not isinstance(step, int) or step <= 0:
+        return False
+    try:
+        a = datetime.datetime.strptime(existing['start'], '%Y-%m-%dT%H:%M:%SZ')
+        b = datetime.datetime.strptime(wanted['start'], '%Y-%m-%dT%H:%M:%SZ')
+    except (TypeError, ValueError):
+        return False
+    return int((b - a).total_seconds()) % (step * 60) == 0
+
+
 def validate_name(name):
     if not name or len(name) > 32:
         raise AlarmError('option name must be 1 to 32 characters, got %d' % len(name or ''))
@@ -107,8 +128,7 @@ def run_alarm(client, params, check_mode=False, diff=False):
             if not check_mode:
                 client.delete('IPS_AlarmClockOccurrence', {'InstanceID': name})
     else:
-        same = existing and existing['start'] == wanted['start'] and \
-            _normalise_interval(existing['interval']) == _normalise_interval(wanted['interval']) and \
+        same = existing and _same_series(existing, wanted) and \
             bool(existing['delete_on_completion']) == wanted['delete_on_completion']
         if not same:
             if not existing and len(alarms) >= MAX_ALARMS:

@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Turn schedule entries (the console's zone/folder/device power schedules) into alarms and timers."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import hashlib
+import re
+
+try:
+    from zoneinfo import ZoneInfo
+except ImportError:  # pragma: no cover - Python < 3.9 controllers
+    ZoneInfo = None
+
+DAYS = ('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')
+ACTIONS = ('on', 'off', 'reset', 'cycle')
+_TIME_RE = re.compile(r'^([01]?\d|2[0-3]):([0-5]\d)$')
+_NAME_RE = re.compile(r'^[A-Za-z0-9_.-]{1,20}$')
+
+
+class ScheduleError(ValueError):
+    pass
+
+
+def _zone(name):
+    if not name or name.upper() == 'UTC':
+        return datetime.timezone.utc
+    if ZoneInfo is None:
+        raise ScheduleError('time zones other than UTC need Python 3.9+ (zoneinfo) on the controller')
+    try:
+        return ZoneInfo(name)
+    except Exception:
+        raise ScheduleError('unknown time zone %r' % name)
+
+
+def normalise(entry):
+    """Validated copy of one entry: name, action, days, time, timezone."""
+    if not isinstance(entry, dict):
+        raise ScheduleError('each schedule entry must be a dict, got %r' % (entry,))
+    name = str(entry.get('name', ''))
+    if not _NAME_RE.match(name):
+        raise ScheduleError('schedule entry name %r must be 1-20 characters of letters, digits, . _ -' % name)
+    action = entry.get('action')
+    if action not in ACTIONS:
+        raise ScheduleError('schedule entry %s: action must be one of %s, got %r' % (name, ', '.join(ACTIONS), action))
+    days = entry.get('days') or list(DAYS)
+    if isinstance(days, str):
+        days = [d.strip() for d in days.split(',')]
+    days = [str(d).lower()[:3] for d in days]
+    bad = [d for d in days if d not in DAYS]
+    if bad:
+        raise ScheduleError('schedule entry %s: unknown days %s (use mon..sun)' % (name, ', '.join(bad)))
+    time_text = str(entry.get('time', ''))
+    if not _TIME_RE.match(time_text):
+        raise ScheduleError('schedule entry %s: time must be HH:MM (24 h), got %r' % (name, time_text))
+    tz = entry.get('timezone') or 'UTC'
+    _zone(tz)
+    return {'name': name, 'action': action, 'days': [d for d in DAYS if d in days], 'time': time_text, 'timezone': tz}
+
+
+def next_occurrence(day, time_text, tz, now=None):
+    """Next UTC datetime of weekday `day` at local `time_text` in `tz`."""
+    zone = _zone(tz)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    local_now = now.astimezone(zone)
+    hour, minute = (int(x) for x in time_text.split(':'))
+    target = DAYS.index(day)
+    for offset in range(0, 8):
+        date = (local_now + datetime.timedelta(days=offset)).date()
+        if date.weekday() != target:
+            continue
+        candidate = datetime.datetime(date.year, date.month, date.day, hour, minute, tzinfo=zone)
+        if candidate > now + datetime.timedelta(minutes=1):
+            return candidate.astimezone(datetime.timezone.utc)
+    raise ScheduleError('no next occurrence found')  # unreachable: a weekday repeats within 8 days
+
+
+def alarms_for(entries, prefix='sched-', now=None):
+    """Device alarm clocks for the power-on entries: one weekly alarm per day, or one daily alarm."""
+    out = []
+    for entry in entries or []:
+        e = normalise(entry)
+        if e['action'] != 'on':
+            continue
+        if len(e['days']) == 7:
+            starts = [('daily', min((next_occurrence(d, e['time'], e['timezone'], now) for d in DAYS)), 'P1D')]
+        else:
+            starts = [(d, next_occurrence(d, e['time'], e['timezone'], now), 'P7D') for d in e['days']]
+        for label, start, interval in starts:
+            out.append({'name': ('%s%s-%s' % (prefix, e['name'], label))[:32],
+                        'start': start.strftime('%Y-%m-%dT%H:%M:%SZ'), 'interval': interval})
+    if len(out) > 5:
+        raise ScheduleError('the power-on entries need %d device alarms (%s) but AMT holds at most 5; '
+                            'use fewer days or a daily entry' % (len(out), ', '.join(a['name'] for a in out)))
+    return out
+
+
+def timers_for(host_entries, prefix='oob-amt-power-'):
+    """Controller timers for off/reset/cycle: one per distinct entry, with the hosts it applies to.
+
+    host_entries: {inventory_hostname: [entries]} (each host's effective schedule).
+    """
+    groups = {}
+    for host in sorted(host_entries):
+        for entry in host_entries[host] or []:
+            e = normalise(entry)
+            if e['action'] == 'on':
+                continue
+            key = (e['name'], e['action'], tuple(e['days']), e['time'], e['timezone'])
+            groups.setdefault(key, []).append(host)
+    out = []
+    for (name, action, days, time_text, tz), hosts in sorted(groups.items()):
+        digest = hashlib.sha256(repr((days, time_text, tz)).encode()).hexdigest()[:6]
+        day_spec = ','.join(d.capitalize() for d in days)
+        out.append({'unit': '%s%s-%s-%s' % (prefix, name, action, digest), 'name': name, 'action': action,
+                    'hosts': hosts, 'days': list(days), 'time': time_text, 'timezone': tz,
+                    'on_calendar': '%s *-*-* %s:00 %s' % (day_spec, time_text, tz),
+                    'cron': {'minute': str(int(time_text.split(':')[1])), 'hour': str(int(time_text.split(':')[0])),
+                             'weekday': ','.join(str((DAYS.index(d) + 1) % 7) for d in days)}})
+    return out

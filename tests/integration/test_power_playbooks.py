@@ -1,0 +1,106 @@
+"""playbooks/power.yml and the power_schedule role against the simulator."""
+import os
+import tempfile
+
+import pytest
+import yaml
+
+from tests.integration.runner import REPO, run_playbook
+
+
+@pytest.fixture(scope='module')
+def fleet():
+    from tests.simulator.harness import Simulator
+    with Simulator(devices=4) as sim:
+        yield sim
+
+
+def write_inventory(sim, hosts_vars, group_vars=None, all_vars=None):
+    inv = {'all': {'vars': dict({'ansible_connection': 'local',
+                                 'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                                 'amt_ca_path': sim.ca_path, 'amt_password': sim.admin_password}, **(all_vars or {})),
+                   'children': {'amt': {'children': {'lab': {'hosts': {}, 'vars': group_vars or {}},
+                                                     'office': {'hosts': {}}}}}}}
+    for i, addr in enumerate(sim.addresses):
+        group = 'lab' if i < 2 else 'office'
+        inv['all']['children']['amt']['children'][group]['hosts']['pc%d' % i] = dict({'amt_host': addr},
+                                                                                      **hosts_vars.get(i, {}))
+    fd, path = tempfile.mkstemp(suffix='.yml', dir=sim.state_dir)
+    with os.fdopen(fd, 'w') as fh:
+        yaml.safe_dump(inv, fh)
+    return path
+
+
+def test_power_playbook_controller_last(fleet):
+    for addr in fleet.addresses:
+        fleet.patch(addr, power_state=2, redirection_session=False)
+    inv = write_inventory(fleet, {0: {'amt_is_controller': True}})
+    fleet.clear_log()
+    run = run_playbook(os.path.join(REPO, 'playbooks', 'power.yml'), inv, {'power_state': 'off'})
+    assert run.rc == 0, run.stdout[-3000:]
+    requests = [e['device'] for e in fleet.log_entries() if (e['action'] or '').endswith('RequestPowerStateChange')]
+    assert sorted(requests) == sorted(fleet.addresses)
+    assert requests[-1] == fleet.addresses[0]
+    assert all(fleet.state(a)['power_state'] == 8 for a in fleet.addresses)
+
+
+def test_power_playbook_refuses_unknown_state(fleet):
+    inv = write_inventory(fleet, {})
+    fleet.clear_log()
+    run = run_playbook(os.path.join(REPO, 'playbooks', 'power.yml'), inv, {'power_state': 'explode'})
+    assert run.rc != 0 and 'power_state must be one of' in run.stdout
+    assert fleet.log_entries() == []
+
+
+ZONE = [{'name': 'morning', 'action': 'on', 'days': ['mon', 'tue', 'wed', 'thu', 'fri'], 'time': '07:00',
+         'timezone': 'Europe/Berlin'},
+        {'name': 'evening', 'action': 'off', 'days': ['mon', 'tue', 'wed', 'thu', 'fri'], 'time': '19:30',
+         'timezone': 'Europe/Berlin'}]
+LAB = [{'name': 'labon', 'action': 'on', 'time': '06:00'}, {'name': 'labcycle', 'action': 'cycle', 'days': ['sun'],
+                                                              'time': '03:00'}]
+
+
+def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
+    for addr in fleet.addresses:
+        fleet.patch(addr, alarms=[])
+    units = tempfile.mkdtemp(dir=fleet.state_dir)
+    common = {'amt_power_schedule_unit_dir': units, 'amt_power_schedule_manage_service': False,
+              'amt_power_schedule_controller_backend': 'systemd', 'amt_power_schedule_inventory': '/etc/amt/hosts.yml'}
+    host3 = [{'name': 'late', 'action': 'on', 'days': ['sat'], 'time': '10:00'}]
+    inv = write_inventory(fleet, {3: {'amt_power_schedule': host3}}, group_vars={'amt_power_schedule': LAB},
+                          all_vars=dict(common, amt_power_schedule=ZONE))
+    playbook = os.path.join(REPO, 'playbooks', 'power_schedule.yml')
+    run = run_playbook(playbook, inv)
+    assert run.rc == 0, run.stdout[-4000:]
+    names = lambda a: sorted(x['name'] for x in fleet.state(a)['alarms'])  # noqa: E731
+    assert names(fleet.addresses[0]) == ['sched-labon-daily']                     # folder override
+    assert names(fleet.addresses[2]) == ['sched-morning-%s' % d for d in ('fri', 'mon', 'thu', 'tue', 'wed')]  # zone
+    assert names(fleet.addresses[3]) == ['sched-late-sat']                        # device override
+    timers = sorted(f for f in os.listdir(units) if f.endswith('.timer'))
+    assert len(timers) == 2
+    evening = [f for f in timers if 'evening-off' in f][0]
+    service = open(os.path.join(units, evening.replace('.timer', '.service'))).read()
+    assert '--limit pc2' in service and 'power_state=off' in service and '/etc/amt/hosts.yml' in service
+    assert 'OnCalendar=Mon,Tue,Wed,Thu,Fri *-*-* 19:30:00 Europe/Berlin' in open(os.path.join(units, evening)).read()
+    cycle = [f for f in timers if 'labcycle-cycle' in f][0]
+    assert '--limit pc0,pc1' in open(os.path.join(units, cycle.replace('.timer', '.service'))).read()
+
+    again = run_playbook(playbook, inv)
+    assert again.rc == 0
+    changed = [r for r in again.results if r['result'].get('changed')]
+    assert changed == [], [(r['host'], r['task']) for r in changed]
+
+    inv = write_inventory(fleet, {}, group_vars={'amt_power_schedule': []}, all_vars=dict(common, amt_power_schedule=[]))
+    run = run_playbook(playbook, inv)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert all(fleet.state(a)['alarms'] == [] for a in fleet.addresses)
+    assert [f for f in os.listdir(units) if f.startswith('oob-amt-power-')] == []
+
+
+def test_schedule_bad_entry_refused(fleet):
+    inv = write_inventory(fleet, {}, all_vars={'amt_power_schedule': [{'name': 'x', 'action': 'explode', 'time': '07:00'}],
+                                               'amt_power_schedule_controller_backend': 'none'})
+    fleet.clear_log()
+    run = run_playbook(os.path.join(REPO, 'playbooks', 'power_schedule.yml'), inv)
+    assert run.rc != 0 and 'action must be one of' in run.stdout
+    assert fleet.log_entries() == []
