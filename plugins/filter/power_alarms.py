@@ -30,7 +30,7 @@ options:
 EXAMPLES = r'''
 - name: Alarms for the effective schedule of this host
   ansible.builtin.debug:
-    msg: "{{ amt_power_schedule | oob.amt.power_alarms }}"
+    msg: "{{ power_schedule_entries | oob.amt.power_alarms }}"
 '''
 
 RETURN = r'''

@@ -24,7 +24,7 @@ options:
 EXAMPLES = r'''
 - name: Timers for the whole play
   ansible.builtin.debug:
-    msg: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'amt_power_schedule'))) | oob.amt.power_timers }}"
+    msg: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'power_schedule_entries'))) | oob.amt.power_timers }}"
 '''
 
 RETURN = r'''

@@ -64,11 +64,11 @@ def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
     for addr in fleet.addresses:
         fleet.patch(addr, alarms=[])
     units = tempfile.mkdtemp(dir=fleet.state_dir)
-    common = {'amt_power_schedule_unit_dir': units, 'amt_power_schedule_manage_service': False,
-              'amt_power_schedule_controller_backend': 'systemd', 'amt_power_schedule_inventory': '/etc/amt/hosts.yml'}
+    common = {'power_schedule_unit_dir': units, 'power_schedule_manage_service': False,
+              'power_schedule_controller_backend': 'systemd', 'power_schedule_inventory': '/etc/amt/hosts.yml'}
     host3 = [{'name': 'late', 'action': 'on', 'days': ['sat'], 'time': '10:00'}]
-    inv = write_inventory(fleet, {3: {'amt_power_schedule': host3}}, group_vars={'amt_power_schedule': LAB},
-                          all_vars=dict(common, amt_power_schedule=ZONE))
+    inv = write_inventory(fleet, {3: {'power_schedule_entries': host3}}, group_vars={'power_schedule_entries': LAB},
+                          all_vars=dict(common, power_schedule_entries=ZONE))
     playbook = os.path.join(REPO, 'playbooks', 'power_schedule.yml')
     run = run_playbook(playbook, inv)
     assert run.rc == 0, run.stdout[-4000:]
@@ -90,7 +90,7 @@ def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
     changed = [r for r in again.results if r['result'].get('changed')]
     assert changed == [], [(r['host'], r['task']) for r in changed]
 
-    inv = write_inventory(fleet, {}, group_vars={'amt_power_schedule': []}, all_vars=dict(common, amt_power_schedule=[]))
+    inv = write_inventory(fleet, {}, group_vars={'power_schedule_entries': []}, all_vars=dict(common, power_schedule_entries=[]))
     run = run_playbook(playbook, inv)
     assert run.rc == 0, run.stdout[-3000:]
     assert all(fleet.state(a)['alarms'] == [] for a in fleet.addresses)
@@ -98,8 +98,8 @@ def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
 
 
 def test_schedule_bad_entry_refused(fleet):
-    inv = write_inventory(fleet, {}, all_vars={'amt_power_schedule': [{'name': 'x', 'action': 'explode', 'time': '07:00'}],
-                                               'amt_power_schedule_controller_backend': 'none'})
+    inv = write_inventory(fleet, {}, all_vars={'power_schedule_entries': [{'name': 'x', 'action': 'explode', 'time': '07:00'}],
+                                               'power_schedule_controller_backend': 'none'})
     fleet.clear_log()
     run = run_playbook(os.path.join(REPO, 'playbooks', 'power_schedule.yml'), inv)
     assert run.rc != 0 and 'action must be one of' in run.stdout
