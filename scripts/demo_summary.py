@@ -13,7 +13,7 @@ with open(os.path.join(demo, 'requests.log')) as fh:
         entry = json.loads(line)
         log[entry['device']] += 1
         action = (entry['action'] or 'Identify').rsplit('/', 1)[-1]
-        actions[action] += 1
+        actions[action if entry['status'] != 401 else 'digest challenge (401)'] += 1
 
 rows = []
 for path in sorted(glob.glob(os.path.join(demo, 'results', '*-info.json'))):
@@ -38,6 +38,21 @@ print()
 print('== Devices (Identify, Get AMT_GeneralSettings, Enumerate CIM_ServiceAvailableToElement ... per device)')
 for r in [header] + rows:
     print('  '.join(str(v).ljust(w) for v, w in zip(r, widths)))
+print()
+alarms = {}
+for path in sorted(glob.glob(os.path.join(demo, 'results', '*-alarms.json'))):
+    alarms[os.path.basename(path)[:-len('-alarms.json')]] = json.load(open(path))
+if alarms:
+    print('== Power schedule: alarm clocks on the devices (power-on fires without a controller)')
+    for name, items in alarms.items():
+        print('  %s: %s' % (name, ', '.join('%s/%s' % (a['name'], a['interval']) for a in items) or '-'))
+    timers = sorted(glob.glob(os.path.join(demo, 'timers', '*.timer')))
+    print('== Power schedule: controller timers for power-off')
+    for path in timers:
+        on_calendar = [line for line in open(path) if line.startswith('OnCalendar=')][0].strip()
+        service = open(path[:-len('.timer')] + '.service').read()
+        limit = service.split('--limit ', 1)[1].split()[0]
+        print('  %s: %s -> power off %s' % (os.path.basename(path), on_calendar, limit))
 print()
 print('== HTTP exchanges by operation: ' + ', '.join('%s %d' % kv for kv in actions.most_common()))
 print('== %d devices, %d exchanges in all' % (len(rows), sum(log.values())))
