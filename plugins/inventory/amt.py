@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: amt
+short_description: Discover Intel AMT devices on the network
+version_added: 0.1.0
+author:
+  - oob.amt contributors (@oob-amt)
+description:
+  - Probes address ranges and host lists for Intel AMT (ports 16993 and 16992) with bounded concurrency and a
+    timeout per probe, and adds every device that identifies as AMT (by its C(Server) header, its digest realm
+    or a WS-Man Identify answer) as a host. Nothing that is not AMT becomes a host.
+  - A closed address costs no HTTP request; an AMT device costs one unauthenticated exchange. With credentials
+    the plugin also reads version, provisioning state, control mode, UUID, host name and power state.
+  - Results are cached (12 hours by default, the validity of a discovery in the console it replaces).
+  - The configuration file name must end in C(amt.yml) or C(amt.yaml).
+extends_documentation_fragment:
+  - ansible.builtin.constructed
+  - ansible.builtin.inventory_cache
+options:
+  plugin:
+    description: Marks this as an instance of the C(oob.amt.amt) plugin.
+    type: str
+    required: true
+    choices: [oob.amt.amt]
+  ranges:
+    description: CIDR networks (V(10.0.0.0/22)), address ranges (V(10.0.0.5-10.0.0.40) or V(10.0.0.5-40)) or addresses.
+    type: list
+    elements: str
+    default: []
+  hosts:
+    description: Host names or addresses to probe in addition to O(ranges).
+    type: list
+    elements: str
+    default: []
+  ports:
+    description: Ports to try, in order. 16993 is TLS, 16992 plain HTTP.
+    type: list
+    elements: int
+    default: [16993, 16992]
+  concurrency:
+    description: Probes in flight at once (and the maximum number of open sockets).
+    type: int
+    default: 128
+  timeout:
+    description: Seconds allowed per probe (connect and answer).
+    type: float
+    default: 2.0
+  username:
+    description: AMT account for enrichment.
+    type: str
+    default: admin
+    env:
+      - name: AMT_USERNAME
+  password:
+    description:
+      - AMT password for enrichment. Without a password only unauthenticated facts are collected.
+    type: str
+    env:
+      - name: AMT_PASSWORD
+  credentials:
+    description:
+      - Per-range credentials for fleets with several zones; the first entry whose O(credentials[].ranges) holds the
+        address wins, otherwise O(username)/O(password) are used.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      ranges:
+        description: Ranges (same forms as O(ranges)) this credential applies to.
+        type: list
+        elements: str
+      username:
+        description: Account name.
+        type: str
+      password:
+        description: Password.
+        type: str
+  enrich:
+    description: Read authenticated facts when a password is known.
+    type: bool
+    default: true
+  validate_certs:
+    description: Verify device certificates during enrichment (identification sends no secret and is not verified).
+    type: bool
+    default: true
+  ca_path:
+    description: CA file for the device certificates.
+    type: path
+  hostname_source:
+    description:
+      - V(amt) names hosts by the host name AMT reports (falling back to the address); V(address) always uses the address.
+      - Duplicate names get the address appended.
+    type: str
+    choices: [amt, address]
+    default: amt
+  connection:
+    description: Value of C(ansible_connection) for the hosts; out-of-band work runs on the controller.
+    type: str
+    default: local
+  cache_timeout:
+    default: 43200
+'''
+
+EXAMPLES = r'''
+# amt.yml
+plugin: oob.amt.amt
+ranges:
+  - 10.10.0.0/22
+  - 10.20.5.10-10.20.5.99
+ca_path: /etc/pki/amt-ca.pem
+credentials:
+  - ranges: [10.20.0.0/16]
+    username: admin
+    password: "{{ lookup('ansible.builtin.env', 'AMT_PASSWORD_SITE2') }}"
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/amt-inventory
+keyed_groups:
+  - key: amt_version.split('.')[0]
+    prefix: amt_major
+groups:
+  classroom: amt_hostname is defined and amt_hostname.startswith('class')
+'''
+
+import os
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+try:
+    from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
+except ImportError:  # pragma: no cover
+    def make_unsafe(value):
+        return value
+
+from ansible_collections.oob.amt.plugins.module_utils.amt_discovery import DiscoveryError, discover, parse_target
+
+HOST_VARS = ('amt_host', 'amt_port', 'amt_use_tls', 'amt_version', 'amt_realm', 'amt_uuid', 'amt_provisioning_state',
+             'amt_control_mode', 'amt_power_state', 'amt_discovered_at', 'amt_hostname', 'amt_domain', 'amt_server',
+             'amt_enriched', 'amt_enrich_error', 'amt_tls_verified')
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    NAME = 'oob.amt.amt'
+
+    def verify_file(self, path):
+        return super(InventoryModule, self).verify_file(path) and path.endswith(('amt.yml', 'amt.yaml'))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super(InventoryModule, self).parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+        ranges = self.get_option('ranges') or []
+        hosts = self.get_option('hosts') or []
+        if not ranges and not hosts:
+            raise AnsibleParserError('%s: set ranges or hosts to discover' % path)
+        try:
+            for spec in ranges:
+                parse_target(spec)
+        except DiscoveryError as exc:
+            raise AnsibleParserError('%s: option ranges: %s' % (path, exc))
+        ports = self.get_option('ports')
+        if not ports or any(not 1 <= int(p) <= 65535 for p in ports):
+            raise AnsibleParserError('%s: option ports must list ports between 1 and 65535' % path)
+        if self.get_option('concurrency') < 1 or self.get_option('timeout') <= 0:
+            raise AnsibleParserError('%s: options concurrency and timeout must be positive' % path)
+
+        cache_key = self.get_cache_key(path)
+        read_cache = self.get_option('cache') and cache
+        update_cache = self.get_option('cache') and not cache
+        devices = None
+        if read_cache:
+            try:
+                devices = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+        if devices is None:
+            devices = self._discover(ranges, hosts, ports)
+        if update_cache:
+            # discovered facts only: credentials are never part of the cached data
+            self._cache[cache_key] = devices
+        self._populate(devices)
+
+    def _discover(self, ranges, hosts, ports):
+        credentials = []
+        for cred in self.get_option('credentials') or []:
+            if not isinstance(cred, dict) or not cred.get('ranges'):
+                raise AnsibleParserError('option credentials: each entry needs ranges (and username/password)')
+            credentials.append(cred)
+        return discover(ranges, hosts, ports=ports, concurrency=self.get_option('concurrency'),
+                        timeout=self.get_option('timeout'), username=self.get_option('username'),
+                        password=self.get_option('password'), credentials=credentials,
+                        enrich_devices=self.get_option('enrich'),
+                        options={'validate_certs': self.get_option('validate_certs'),
+                                 'ca_path': self.get_option('ca_path') and os.path.expanduser(self.get_option('ca_path')),
+                                 'timeout': self.get_option('timeout')})
+
+    def _name_for(self, device, used):
+        name = device['address']
+        if self.get_option('hostname_source') == 'amt' and device.get('amt_hostname'):
+            name = device['amt_hostname']
+        if name in used:
+            name = '%s-%s' % (name, device['address'])
+        used.add(name)
+        return name
+
+    def _populate(self, devices):
+        strict = self.get_option('strict')
+        self.inventory.add_group('amt')
+        used = set()
+        for device in devices:
+            name = self._name_for(device, used)
+            self.inventory.add_host(name, group='amt')
+            self.inventory.set_variable(name, 'ansible_host', make_unsafe(device['address']))
+            self.inventory.set_variable(name, 'ansible_connection', self.get_option('connection'))
+            for key in HOST_VARS:
+                if key in device:
+                    self.inventory.set_variable(name, key, make_unsafe(device[key]))
+            for group in self._default_groups(device):
+                self.inventory.add_group(group)
+                self.inventory.add_child(group, name)
+            hostvars = self.inventory.get_host(name).get_vars()
+            self._set_composite_vars(self.get_option('compose'), hostvars, name, strict=strict)
+            self._add_host_to_composed_groups(self.get_option('groups'), hostvars, name, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, name, strict=strict)
+
+    @staticmethod
+    def _default_groups(device):
+        groups = []
+        prov = device.get('amt_provisioning_state')
+        if prov == 'post':
+            groups.append('amt_provisioned')
+        elif prov in ('pre', 'in'):
+            groups.append('amt_unprovisioned')
+        mode = device.get('amt_control_mode')
+        if mode in ('ccm', 'acm'):
+            groups.append('amt_%s' % mode)
+        version = device.get('amt_version')
+        if version and version.split('.')[0].isdigit():
+            groups.append('amt_v%s' % version.split('.')[0])
+        power = device.get('amt_power_state')
+        if power == 'on':
+            groups.append('amt_powered_on')
+        elif power is not None:
+            groups.append('amt_powered_off')
+        return groups
