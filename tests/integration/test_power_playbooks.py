@@ -23,8 +23,9 @@ def write_inventory(sim, hosts_vars, group_vars=None, all_vars=None):
                                                      'office': {'hosts': {}}}}}}}
     for i, addr in enumerate(sim.addresses):
         group = 'lab' if i < 2 else 'office'
-        inv['all']['children']['amt']['children'][group]['hosts']['pc%d' % i] = dict({'amt_host': addr},
-                                                                                      **hosts_vars.get(i, {}))
+        host = {'amt_host': addr}
+        host.update(hosts_vars.get(i, {}))
+        inv['all']['children']['amt']['children'][group]['hosts']['pc%d' % i] = host
     fd, path = tempfile.mkstemp(suffix='.yml', dir=sim.state_dir)
     with os.fdopen(fd, 'w') as fh:
         yaml.safe_dump(inv, fh)
@@ -56,8 +57,8 @@ ZONE = [{'name': 'morning', 'action': 'on', 'days': ['mon', 'tue', 'wed', 'thu',
          'timezone': 'Europe/Berlin'},
         {'name': 'evening', 'action': 'off', 'days': ['mon', 'tue', 'wed', 'thu', 'fri'], 'time': '19:30',
          'timezone': 'Europe/Berlin'}]
-LAB = [{'name': 'labon', 'action': 'on', 'time': '06:00'}, {'name': 'labcycle', 'action': 'cycle', 'days': ['sun'],
-                                                              'time': '03:00'}]
+LAB = [{'name': 'labon', 'action': 'on', 'time': '06:00'},
+       {'name': 'labcycle', 'action': 'cycle', 'days': ['sun'], 'time': '03:00'}]
 
 
 def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
@@ -72,7 +73,8 @@ def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
     playbook = os.path.join(REPO, 'playbooks', 'power_schedule.yml')
     run = run_playbook(playbook, inv)
     assert run.rc == 0, run.stdout[-4000:]
-    names = lambda a: sorted(x['name'] for x in fleet.state(a)['alarms'])  # noqa: E731
+    def names(addr):
+        return sorted(x['name'] for x in fleet.state(addr)['alarms'])
     assert names(fleet.addresses[0]) == ['sched-labon-daily']                     # folder override
     assert names(fleet.addresses[2]) == ['sched-morning-%s' % d for d in ('fri', 'mon', 'thu', 'tue', 'wed')]  # zone
     assert names(fleet.addresses[3]) == ['sched-late-sat']                        # device override

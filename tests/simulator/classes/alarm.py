@@ -47,9 +47,9 @@ class AlarmClockService(ClassHandler):
             return {'ReturnValue': 36}
         if len(alarms) >= MAX_ALARMS:
             return {'ReturnValue': 23}
+        delete_on_completion = as_bool(template.get('DeleteOnCompletion', 'false'))
         alarms.append({'name': name, 'element_name': template.get('ElementName') or name, 'start': start,
-                       'interval': interval or None, 'delete_on_completion': as_bool(template.get('DeleteOnCompletion',
-                                                                                                   'false'))})
+                       'interval': interval or None, 'delete_on_completion': delete_on_completion})
         return {'AlarmClock': EPR('IPS_AlarmClockOccurrence', {'InstanceID': name}), 'ReturnValue': 0}
 
 

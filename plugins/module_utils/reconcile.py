@@ -1,0 +1,145 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconciling the out-of-band inventory (what AMT reports) with the in-band one (what the OS reports)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import collections
+import html
+
+BOGUS_UUIDS = ('00000000-0000-0000-0000-000000000000', '03000200-0400-0500-0006-000700080009',
+               'ffffffff-ffff-ffff-ffff-ffffffffffff')
+FIELDS = ('uuid', 'serial', 'hostname', 'macs')
+
+
+def _norm_mac(mac):
+    return (mac or '').replace('-', ':').lower()
+
+
+def normalise_oob(record):
+    return {'name': record.get('name'), 'address': record.get('address'),
+            'uuid': (record.get('uuid') or '').lower() or None,
+            'serial': record.get('serial') or None,
+            'hostname': (record.get('hostname') or '').lower() or None,
+            'macs': sorted(set(_norm_mac(m) for m in record.get('macs') or [] if m)),
+            'version': record.get('version'), 'control_mode': record.get('control_mode'),
+            'power_state': record.get('power_state')}
+
+
+def normalise_inband(record):
+    return {'name': record.get('name'), 'uuid': (record.get('uuid') or '').lower() or None,
+            'serial': record.get('serial') or None,
+            'hostname': (record.get('hostname') or '').lower().split('.')[0] or None,
+            'macs': sorted(set(_norm_mac(m) for m in record.get('macs') or [] if m))}
+
+
+def reconcile(oob_records, inband_records):
+    """Report dict: matched, mismatched (with fields), in-band only, out-of-band only, duplicate UUIDs."""
+    oob = [normalise_oob(r) for r in oob_records]
+    inband = [normalise_inband(r) for r in inband_records]
+    uuid_counts = collections.Counter(r['uuid'] for r in oob if r['uuid'])
+    duplicates = sorted(u for u, n in uuid_counts.items() if n > 1 or u in BOGUS_UUIDS)
+    used = set()
+    rows = []
+    for dev in oob:
+        match, how = None, None
+        unique_uuid = dev['uuid'] and dev['uuid'] not in duplicates
+        for i, host in enumerate(inband):
+            if i in used:
+                continue
+            if unique_uuid and host['uuid'] == dev['uuid']:
+                match, how = i, 'uuid'
+                break
+        if match is None and dev['macs']:
+            for i, host in enumerate(inband):
+                if i not in used and set(dev['macs']) & set(host['macs']):
+                    match, how = i, 'mac'
+                    break
+        if match is None and dev['hostname']:
+            for i, host in enumerate(inband):
+                if i not in used and host['hostname'] == dev['hostname']:
+                    match, how = i, 'hostname'
+                    break
+        if match is None:
+            rows.append({'status': 'out_of_band_only', 'device': dev, 'host': None, 'matched_by': None,
+                         'differences': []})
+            continue
+        used.add(match)
+        host = inband[match]
+        diffs = []
+        for field in FIELDS:
+            a, b = dev.get(field), host.get(field)
+            if field == 'macs':
+                if a and b and not set(a) & set(b):
+                    diffs.append({'field': field, 'out_of_band': a, 'in_band': b})
+            elif a and b and a != b:
+                diffs.append({'field': field, 'out_of_band': a, 'in_band': b})
+        rows.append({'status': 'mismatched' if diffs else 'matched', 'device': dev, 'host': host, 'matched_by': how,
+                     'differences': diffs})
+    for i, host in enumerate(inband):
+        if i not in used:
+            rows.append({'status': 'in_band_only', 'device': None, 'host': host, 'matched_by': None, 'differences': []})
+    summary = collections.Counter(r['status'] for r in rows)
+    return {'summary': dict((k, summary.get(k, 0)) for k in ('matched', 'mismatched', 'in_band_only',
+                                                               'out_of_band_only')),
+            'duplicate_uuids': duplicates, 'devices': rows,
+            'fleet': {'by_control_mode': dict(collections.Counter(d['control_mode'] or 'unknown' for d in oob)),
+                      'by_version': dict(collections.Counter((d['version'] or 'unknown').split('.')[0] for d in oob)),
+                      'by_power_state': dict(collections.Counter(d['power_state'] or 'unknown' for d in oob))}}
+
+
+def _name(row):
+    return (row['device'] or {}).get('name') or (row['host'] or {}).get('name')
+
+
+def to_markdown(report, title='AMT reconciliation'):
+    lines = ['# %s' % title, '', '| status | count |', '|---|---|']
+    lines += ['| %s | %d |' % (k.replace('_', ' '), v) for k, v in report['summary'].items()]
+    if report['duplicate_uuids']:
+        lines += ['', '**Duplicate or bogus UUIDs:** ' + ', '.join(report['duplicate_uuids'])]
+    lines += ['', '| device | status | matched by | differences |', '|---|---|---|---|']
+    for row in report['devices']:
+        diffs = '; '.join('%s: AMT %s / OS %s' % (d['field'], d['out_of_band'], d['in_band']) for d in row['differences'])
+        lines.append('| %s | %s | %s | %s |' % (_name(row), row['status'].replace('_', ' '), row['matched_by'] or '-',
+                                                diffs or '-'))
+    return '\n'.join(lines) + '\n'
+
+
+_CSS = ('body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}'
+        'td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#f0f0f0}'
+        'tr.mismatched td{background:#fde2e2}tr.out_of_band_only td,tr.in_band_only td{background:#fff4d6}'
+        '.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}'
+        '.bar{display:inline-block;height:.8em;background:#4a7bd0;margin-right:.4em;vertical-align:middle}')
+
+
+def _bars(counts):
+    total = max(sum(counts.values()), 1)
+    return ''.join('<div><span class="bar" style="width:%dpx"></span>%s: %d</div>'
+                   % (int(200 * v / total), html.escape(str(k)), v) for k, v in sorted(counts.items()))
+
+
+def to_html(report, title='AMT reconciliation'):
+    e = html.escape
+    parts = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>%s</title><style>%s</style></head><body>'
+             % (e(title), _CSS), '<h1>%s</h1>' % e(title), '<div class="cards">']
+    parts += ['<div class="card" id="count-%s"><b>%d</b> %s</div>' % (k, v, e(k.replace('_', ' ')))
+              for k, v in report['summary'].items()]
+    parts.append('</div><h2>Fleet</h2><div class="cards">')
+    for label, key in (('By control mode', 'by_control_mode'), ('By AMT major version', 'by_version'),
+                       ('By power state', 'by_power_state')):
+        parts.append('<div class="card"><h3>%s</h3>%s</div>' % (label, _bars(report['fleet'][key])))
+    parts.append('</div>')
+    if report['duplicate_uuids']:
+        parts.append('<p class="dup"><b>Duplicate or bogus UUIDs:</b> %s</p>' % e(', '.join(report['duplicate_uuids'])))
+    parts.append('<h2>Devices</h2><table id="devices"><tr><th>device</th><th>status</th><th>matched by</th>'
+                 '<th>differences</th></tr>')
+    for row in report['devices']:
+        diffs = '<br>'.join('%s: AMT <code>%s</code> / OS <code>%s</code>' % (e(d['field']), e(str(d['out_of_band'])),
+                                                                            e(str(d['in_band']))) for d in row['differences'])
+        parts.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>'
+                     % (row['status'], e(str(_name(row))), e(row['status'].replace('_', ' ')),
+                        e(row['matched_by'] or '-'), diffs or '-'))
+    parts.append('</table></body></html>')
+    return ''.join(parts)

@@ -1,0 +1,50 @@
+"""Reconciliation role against the simulator, with in-band facts from a fixture file."""
+import json
+import os
+import tempfile
+import uuid as uuidlib
+
+from tests.integration.runner import REPO, inventory_for, run_playbook
+
+
+def test_reconcile_report():
+    from tests.simulator.harness import Simulator
+    with Simulator(devices=4) as sim:
+        states = [sim.state(a) for a in sim.addresses]
+        dup = states[0]['uuid']
+        sim.patch(sim.addresses[3], uuid=dup, platform_guid=uuidlib.UUID(dup).bytes_le.hex().upper())
+        facts = {
+            'dev0': {'name': 'dev0', 'uuid': states[0]['uuid'].upper(), 'serial': states[0]['hardware']['chassis']['SerialNumber'],
+                     'hostname': states[0]['hostname'] + '.corp.example.com', 'macs': [states[0]['network']['mac']]},
+            'dev1': {'name': 'dev1', 'uuid': states[1]['uuid'], 'serial': 'REPLACED-BOARD',
+                     'hostname': states[1]['hostname'], 'macs': []},
+            'orphan': {'name': 'orphan', 'uuid': str(uuidlib.uuid4()), 'serial': 'X', 'hostname': 'orphan', 'macs': []},
+        }
+        fixture = os.path.join(sim.state_dir, 'inband.json')
+        with open(fixture, 'w') as fh:
+            json.dump(facts, fh)
+        out = tempfile.mkdtemp(dir=sim.state_dir)
+        run = run_playbook(os.path.join(REPO, 'playbooks', 'reconcile.yml'), inventory_for(sim),
+                           {'reconcile_targets': 'all', 'reconcile_inband_facts_file': fixture, 'reconcile_report_dir': out,
+                            'reconcile_formats': ['json', 'yaml', 'markdown', 'html']})
+        assert run.rc == 0, run.stdout[-4000:]
+        report = json.load(open(os.path.join(out, 'reconcile.json')))
+        rows = {(r['device'] or r['host'])['name']: r for r in report['devices']}
+        assert rows['dev0']['status'] == 'mismatched' or rows['dev0']['status'] == 'matched'
+        assert rows['dev1']['status'] == 'mismatched'
+        assert rows['dev1']['differences'] == [{'field': 'serial', 'out_of_band': states[1]['hardware']['chassis']['SerialNumber'],
+                                                'in_band': 'REPLACED-BOARD'}]
+        assert rows['dev2']['status'] == 'out_of_band_only'
+        assert rows['orphan']['status'] == 'in_band_only'
+        assert report['duplicate_uuids'] == [dup]
+        # dev0 shares its UUID with dev3, so it is matched by MAC instead
+        assert rows['dev0']['matched_by'] == 'mac' and rows['dev0']['status'] == 'matched'
+        assert report['fleet']['by_control_mode'] == {'ccm': 4}
+        html = open(os.path.join(out, 'reconcile.html')).read()
+        assert '<tr class="mismatched"><td>dev1</td>' in html and 'REPLACED-BOARD' in html
+        assert '| dev2 | out of band only |' in open(os.path.join(out, 'reconcile.md')).read()
+        assert os.path.exists(os.path.join(out, 'reconcile.yml'))
+        again = run_playbook(os.path.join(REPO, 'playbooks', 'reconcile.yml'), inventory_for(sim),
+                             {'reconcile_targets': 'all', 'reconcile_inband_facts_file': fixture, 'reconcile_report_dir': out})
+        write = [r for r in again.results if r['task'].endswith('Write the report')][0]
+        assert write['result']['changed'] is False

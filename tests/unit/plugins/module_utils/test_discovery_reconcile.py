@@ -1,0 +1,53 @@
+"""Address parsing for discovery and the reconciliation matcher."""
+import pytest
+
+from ansible_collections.oob.amt.plugins.module_utils import amt_discovery as d
+from ansible_collections.oob.amt.plugins.module_utils.reconcile import reconcile, to_html, to_markdown
+
+
+@pytest.mark.parametrize('spec,count', [('10.0.0.0/24', 254), ('10.0.0.0/22', 1022), ('10.0.0.5-10.0.0.9', 5),
+                                        ('10.0.0.5-9', 5), ('10.0.0.7', 1), ('10.0.0.0/31', 2)])
+def test_ranges(spec, count):
+    assert d.count_addresses([spec]) == count
+    assert len(list(d.iter_addresses([spec]))) == count
+
+
+def test_overlapping_ranges_yield_each_address_once():
+    assert len(list(d.iter_addresses(['10.0.0.0/24', '10.0.0.10-20'], ['pc1.example.com']))) == 255
+
+
+def test_iteration_is_lazy_for_a_slash_16():
+    it = d.iter_addresses(['10.1.0.0/16'])
+    assert next(it) == '10.1.0.1'
+
+
+@pytest.mark.parametrize('spec', ['10.0.0.0/33', 'nonsense', '10.0.0.9-10.0.0.1', '10.0.0.0/4', ''])
+def test_bad_ranges(spec):
+    with pytest.raises(d.DiscoveryError):
+        d.parse_target(spec)
+
+
+def test_credentials_per_range():
+    creds = [{'ranges': ['10.2.0.0/16'], 'username': 'zone2', 'password': 'b'}]
+    assert d.credentials_for('10.2.3.4', creds, 'admin', 'a') == ('zone2', 'b')
+    assert d.credentials_for('10.3.3.4', creds, 'admin', 'a') == ('admin', 'a')
+
+
+def test_reconcile_statuses():
+    oob = [{'name': 'a', 'uuid': 'U1', 'serial': 'S1', 'hostname': 'pc-a', 'macs': ['00-11-22-33-44-55'],
+            'control_mode': 'acm', 'version': '16.1.25', 'power_state': 'on'},
+           {'name': 'b', 'uuid': 'U2', 'serial': 'S2', 'hostname': 'pc-b', 'macs': []},
+           {'name': 'c', 'uuid': 'U3', 'serial': 'S3', 'hostname': 'pc-c', 'macs': []}]
+    inband = [{'name': 'a', 'uuid': 'u1', 'serial': 'S1', 'hostname': 'PC-A.corp', 'macs': ['00:11:22:33:44:55']},
+              {'name': 'b', 'uuid': 'u2', 'serial': 'other', 'hostname': 'pc-b', 'macs': []},
+              {'name': 'z', 'uuid': 'u9', 'serial': 'S9', 'hostname': 'pc-z', 'macs': []}]
+    report = reconcile(oob, inband)
+    assert report['summary'] == {'matched': 1, 'mismatched': 1, 'in_band_only': 1, 'out_of_band_only': 1}
+    html = to_html(report)
+    assert html.startswith('<!DOCTYPE html>') and '<script' not in html and 'class="mismatched"' in html
+    assert '| c | out of band only |' in to_markdown(report)
+
+
+def test_reconcile_escapes_device_strings():
+    report = reconcile([{'name': '<script>alert(1)</script>', 'uuid': None}], [])
+    assert '<script>alert' not in to_html(report)
