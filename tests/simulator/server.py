@@ -402,16 +402,17 @@ class Fleet:
             return False, False, None
         nonce = params.get('nonce')
         username = params.get('username')
-        creds = [(device.state['admin_username'], device.state['admin_password'])]
-        if interface == 'local':
-            creds.append((device.state.get('local_username'), device.state.get('local_password')))
-        password = None
-        for user, pw in creds:
-            if user == username:
-                password = pw
-        if password is None or params.get('realm') != device.state['realm']:
+        state = device.state
+        # Setup/AdminSetup store only the digest A1 hash (MD5 of admin:realm:password), as firmware does.
+        admin_ha1 = state.get('admin_ha1') or _md5('%s:%s:%s' % (state['admin_username'], state['realm'],
+                                                             state['admin_password']))
+        creds = {state['admin_username']: admin_ha1}
+        if interface == 'local' and state.get('local_username'):
+            creds[state['local_username']] = _md5('%s:%s:%s' % (state['local_username'], state['realm'],
+                                                                 state.get('local_password', '')))
+        ha1 = creds.get(username)
+        if ha1 is None or params.get('realm') != state['realm']:
             return False, False, None
-        ha1 = _md5('%s:%s:%s' % (username, device.state['realm'], password))
         ha2 = _md5('%s:%s' % (request.method, params.get('uri', '')))
         qop = params.get('qop')
         if qop:

@@ -91,6 +91,7 @@ def unprovision(device):
     s['hashes'] = [h for h in s.get('hashes', []) if h.get('default')]
     s['alarms'] = []
     s['admin_password'] = s.get('mebx_password', s['admin_password'])
+    s.pop('admin_ha1', None)
     device.regenerate_nonce()
 
 

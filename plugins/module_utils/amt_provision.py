@@ -1,0 +1,366 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Provisioning: CCM (Setup), ACM (AddNextCertInChain + AdminSetup / UpgradeClientToAdmin), password
+rotation (SetAdminAclEntryEx) and unprovisioning, with the pre-flight checks users keep tripping over."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import base64
+import datetime
+import os
+import time
+import traceback
+
+from ansible_collections.oob.amt.plugins.module_utils.amt_constants import CONTROL_MODES, PROVISIONING_STATES
+from ansible_collections.oob.amt.plugins.module_utils.amt_password import check_password
+from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
+    admin_password_digest_raw, admin_password_hash)
+from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanAuthError, WsmanError
+
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+
+SETUP_OID = '2.16.840.1.113741.1.2.3'
+CONSOLE_OID = '2.16.840.1.113741.1.2.1'
+SETUP_OU = 'Intel(R) Client Setup Certificate'
+MODES = {'ccm': 'ccm', 'smb': 'ccm', 'acm': 'acm', 'enterprise': 'acm'}
+NETWORK_TABLE = ('supported: host static + AMT static, host DHCP + AMT DHCP; '
+                 'not supported: host static + AMT DHCP, host DHCP + AMT static')
+
+
+class ProvisionError(Exception):
+    def __init__(self, msg, **details):
+        super(ProvisionError, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+# -- certificates ---------------------------------------------------------------------------------
+
+def load_chain(cert_path=None, key_path=None, pfx_path=None, pfx_password=None):
+    """(certificates leaf..root, private key) from PEM files or a PFX/PKCS#12 bundle."""
+    if pfx_path:
+        with open(pfx_path, 'rb') as fh:
+            data = fh.read()
+        try:
+            key, cert, extra = pkcs12.load_key_and_certificates(
+                data, pfx_password.encode('utf-8') if pfx_password else None)
+        except ValueError:
+            raise ProvisionError('provisioning_pfx: cannot open the PFX (wrong pfx_password or not PKCS#12)')
+        certs = [cert] + list(extra or [])
+    else:
+        with open(cert_path, 'rb') as fh:
+            data = fh.read()
+        try:
+            certs = x509.load_pem_x509_certificates(data)
+        except ValueError:
+            try:
+                certs = [x509.load_der_x509_certificate(data)]
+            except ValueError:
+                raise ProvisionError('provisioning_cert: %s is neither PEM nor DER certificates' % cert_path)
+        with open(key_path, 'rb') as fh:
+            try:
+                key = serialization.load_pem_private_key(fh.read(), None)
+            except (ValueError, TypeError):
+                raise ProvisionError('provisioning_key: cannot read an unencrypted PEM private key from %s' % key_path)
+    return order_chain(certs), key
+
+
+def order_chain(certs):
+    """Leaf first, root last (by issuer/subject links)."""
+    by_subject = dict((c.subject, c) for c in certs)
+    issuers = set(c.issuer for c in certs if c.issuer != c.subject)
+    leaves = [c for c in certs if c.subject not in issuers]
+    leaf = leaves[0] if leaves else certs[0]
+    chain = [leaf]
+    while chain[-1].issuer != chain[-1].subject and chain[-1].issuer in by_subject and len(chain) < 10:
+        chain.append(by_subject[chain[-1].issuer])
+    return chain
+
+
+def _eku(cert):
+    try:
+        return [o.dotted_string for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
+    except x509.ExtensionNotFound:
+        return []
+
+
+def _names(cert):
+    names = [a.value.lower() for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+    try:
+        names += [n.lower() for n in cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+                  .value.get_values_for_type(x509.DNSName)]
+    except x509.ExtensionNotFound:
+        pass
+    return names
+
+
+def preflight(chain, key, trusted_hashes, dns_suffix, now=None):
+    """Every failed condition (list of sentences), checked before anything is sent."""
+    problems = []
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    leaf, root = chain[0], chain[-1]
+    if root.issuer != root.subject:
+        problems.append('the chain does not end in a self-signed root (include the root CA certificate)')
+    ekus = _eku(leaf)
+    ous = [a.value for a in leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
+    if not (SETUP_OID in ekus and ExtendedKeyUsageOID.SERVER_AUTH.dotted_string in ekus) and SETUP_OU not in ous:
+        if CONSOLE_OID in ekus:
+            problems.append('the certificate carries %s (Remote Console) but not %s (Client Setup) or the OU %r'
+                            % (CONSOLE_OID, SETUP_OID, SETUP_OU))
+        else:
+            problems.append('the certificate has neither the EKU %s + serverAuth nor the OU %r'
+                            % (SETUP_OID, SETUP_OU))
+    for cert in chain:
+        start = getattr(cert, 'not_valid_before_utc', None) or cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+        end = getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+        if not start <= now <= end:
+            problems.append('certificate %s is not valid now (valid %s to %s)'
+                            % (cert.subject.rfc4514_string(), start.date(), end.date()))
+    if not isinstance(key, rsa.RSAPrivateKey):
+        problems.append('the provisioning key must be RSA (AMT signs and verifies with RSA-SHA256)')
+    elif key.public_key().public_numbers() != leaf.public_key().public_numbers():
+        problems.append('the private key does not belong to the leaf certificate')
+    root_hash = hashes_of(root)
+    enabled = dict((h['hash'], h) for h in trusted_hashes if h.get('enabled') and h.get('hash'))
+    if root_hash['sha256'] not in enabled and root_hash['sha1'] not in enabled and root_hash['sha384'] not in enabled:
+        problems.append('the root CA hash %s is not an enabled trusted hash on the device (add it with '
+                        'amt_hash or a USB setup.bin from amt_usb_setupbin)' % root_hash['sha256'])
+    suffix = (dns_suffix or '').lower().strip('.')
+    if suffix and not any(n == suffix or n.endswith('.' + suffix) for n in _names(leaf)):
+        problems.append('the certificate names (%s) are not in the device DNS suffix %s'
+                        % (', '.join(_names(leaf)) or 'none', suffix))
+    return problems
+
+
+def hashes_of(cert):
+    der = cert.public_bytes(serialization.Encoding.DER)
+    out = {}
+    for name, algo in (('sha1', hashes.SHA1()), ('sha256', hashes.SHA256()), ('sha384', hashes.SHA384())):
+        h = hashes.Hash(algo)
+        h.update(der)
+        out[name] = h.finalize().hex()
+    return out
+
+
+def device_hashes(client):
+    out = []
+    for h in client.enumerate('AMT_ProvisioningCertificateHash'):
+        try:
+            digest = base64.b64decode(h.get('HashData') or '').hex()
+        except ValueError:
+            continue
+        out.append({'hash': digest, 'enabled': h.get('Enabled'), 'name': h.get('Description')})
+    return out
+
+
+def send_chain_and_sign(client, chain, key, fw_nonce_b64):
+    """AddNextCertInChain leaf -> root; returns McNonce and signature for AdminSetup/UpgradeClientToAdmin."""
+    for i, cert in enumerate(chain):
+        der = cert.public_bytes(serialization.Encoding.DER)
+        client.invoke('IPS_HostBasedSetupService', 'AddNextCertInChain',
+                      [('NextCertificate', base64.b64encode(der).decode()), ('IsLeafCertificate', i == 0),
+                       ('IsRootCertificate', i == len(chain) - 1)])
+    mc_nonce = os.urandom(20)
+    signature = key.sign(base64.b64decode(fw_nonce_b64) + mc_nonce, padding.PKCS1v15(), hashes.SHA256())
+    return base64.b64encode(mc_nonce).decode(), base64.b64encode(signature).decode()
+
+
+# -- device state ---------------------------------------------------------------------------------
+
+def read_state(client):
+    setup = client.get('AMT_SetupAndConfigurationService')
+    hbs = client.get('IPS_HostBasedSetupService')
+    general = client.get('AMT_GeneralSettings')
+    state = setup.get('ProvisioningState')
+    control = hbs.get('CurrentControlMode') if state == 2 else 0
+    return {'provisioning_state': PROVISIONING_STATES.get(state, 'unknown'), 'provisioning_state_value': state,
+            'control_mode': CONTROL_MODES.get(control or 0, 'unknown'), 'realm': general.get('DigestRealm'),
+            'configuration_nonce': hbs.get('ConfigurationNonce'), 'dns_suffix': general.get('DomainName')}
+
+
+def password_works(client_factory, password):
+    client = client_factory(password)
+    try:
+        client.get('AMT_GeneralSettings')
+        return True
+    except WsmanAuthError:
+        return False
+    finally:
+        client.close()
+
+
+def run_provision(params, local_factory, admin_factory, check_mode=False, diff=False, sleep=time.sleep):
+    """local_factory(): client on the host-local interface (local account); admin_factory(password): admin client."""
+    mode = MODES.get(params.get('mode') or 'ccm')
+    result = {'changed': False, 'actions': []}
+    if params['state'] == 'absent':
+        return _unprovision(params, admin_factory, check_mode, diff, result, sleep)
+    problems = check_password(params.get('admin_password'))
+    if problems:
+        raise ProvisionError('admin_password does not meet the AMT password rules: %s' % '; '.join(problems))
+    chain = key = None
+    if mode == 'acm':
+        if not HAS_CRYPTOGRAPHY:
+            raise ProvisionError('ACM needs the cryptography Python library', exception=CRYPTOGRAPHY_IMPORT_ERROR)
+        if not (params.get('provisioning_pfx') or (params.get('provisioning_cert') and params.get('provisioning_key'))):
+            raise ProvisionError('mode acm needs provisioning_pfx, or provisioning_cert and provisioning_key')
+        chain, key = load_chain(params.get('provisioning_cert'), params.get('provisioning_key'),
+                                params.get('provisioning_pfx'), params.get('provisioning_pfx_password'))
+    local = local_factory()
+    try:
+        before = read_state(local)
+        result['before'] = dict((k, before[k]) for k in ('provisioning_state', 'control_mode'))
+        if before['provisioning_state'] == 'post':
+            _converge_provisioned(params, mode, before, chain, key, local, admin_factory, check_mode, result)
+        else:
+            _activate(params, mode, before, chain, key, local, check_mode, result)
+        after = read_state(local) if result['changed'] and not check_mode else before
+        if check_mode and result['changed']:
+            after = dict(before, provisioning_state='post', control_mode=mode)
+        result['after'] = dict((k, after[k]) for k in ('provisioning_state', 'control_mode'))
+        result['realm'] = after['realm']
+        result['control_mode'] = after['control_mode']
+        result['provisioning_state'] = after['provisioning_state']
+    finally:
+        local.close()
+    if diff:
+        result['diff'] = {'before': result['before'], 'after': result['after']}
+    return result
+
+
+def _network_check(params, local, result, check_mode):
+    host_dhcp = params.get('host_dhcp')
+    if host_dhcp is None:
+        return
+    ports = local.enumerate('AMT_EthernetPortSettings')
+    wired = ports[0] if ports else {}
+    amt_dhcp = wired.get('DHCPEnabled')
+    if amt_dhcp is None or bool(amt_dhcp) == bool(host_dhcp):
+        return
+    pair = 'host %s + AMT %s' % ('DHCP' if host_dhcp else 'static', 'DHCP' if amt_dhcp else 'static')
+    if not params.get('fix_network'):
+        raise ProvisionError('unsupported network configuration for Client Control (SMB) mode: %s (%s). '
+                             'Set fix_network: true to make AMT match the host' % (pair, NETWORK_TABLE))
+    if not host_dhcp:
+        raise ProvisionError('fix_network can switch AMT to DHCP only; configure AMT\'s static address in MEBx '
+                             'to match the host (%s)' % pair)
+    result['actions'].append('set AMT network to DHCP to match the host')
+    if not check_mode:
+        local.put('AMT_EthernetPortSettings', {'InstanceID': wired.get('InstanceID'), 'DHCPEnabled': True},
+                  {'InstanceID': wired.get('InstanceID')})
+
+
+def _activate(params, mode, before, chain, key, local, check_mode, result):
+    if mode == 'ccm':
+        _network_check(params, local, result, check_mode)
+    else:
+        problems = preflight(chain, key, device_hashes(local), params.get('dns_suffix') or before['dns_suffix'])
+        if problems:
+            raise ProvisionError('ACM pre-flight failed: %s' % ' | '.join(problems), preflight=problems)
+    result['changed'] = True
+    result['actions'].append('activate %s' % mode.upper())
+    if check_mode:
+        return
+    pw_hash = admin_password_hash(before['realm'], params['admin_password'])
+    started = time.time()
+    if mode == 'ccm':
+        local.invoke('IPS_HostBasedSetupService', 'Setup', [('NetAdminPassEncryptionType', 2),
+                                                           ('NetworkAdminPassword', pw_hash)])
+    else:
+        mc_nonce, signature = send_chain_and_sign(local, chain, key, before['configuration_nonce'])
+        local.invoke('IPS_HostBasedSetupService', 'AdminSetup',
+                     [('NetAdminPassEncryptionType', 2), ('NetworkAdminPassword', pw_hash), ('McNonce', mc_nonce),
+                      ('SigningAlgorithm', 2), ('DigitalSignature', signature)])
+    result['activation_seconds'] = round(time.time() - started, 3)
+
+
+def _converge_provisioned(params, mode, before, chain, key, local, admin_factory, check_mode, result):
+    if before['control_mode'] == 'acm' and mode == 'ccm':
+        raise ProvisionError('the device is in Admin Control Mode; going back to Client Control Mode needs '
+                             'state: absent (unprovision) first')
+    new_ok = password_works(admin_factory, params['admin_password'])
+    if mode == 'acm' and before['control_mode'] == 'ccm':
+        password = params['admin_password'] if new_ok else params.get('current_password')
+        if not password or (not new_ok and not password_works(admin_factory, password)):
+            raise ProvisionError('upgrading CCM to ACM needs the current admin password (admin_password or '
+                                 'current_password)')
+        problems = preflight(chain, key, device_hashes(local), params.get('dns_suffix') or before['dns_suffix'])
+        if problems:
+            raise ProvisionError('ACM pre-flight failed: %s' % ' | '.join(problems), preflight=problems)
+        result['changed'] = True
+        result['actions'].append('upgrade CCM to ACM')
+        if not check_mode:
+            admin = admin_factory(password)
+            try:
+                nonce = admin.get('IPS_HostBasedSetupService').get('ConfigurationNonce')
+                mc_nonce, signature = send_chain_and_sign(admin, chain, key, nonce)
+                admin.invoke('IPS_HostBasedSetupService', 'UpgradeClientToAdmin',
+                             [('McNonce', mc_nonce), ('SigningAlgorithm', 2), ('DigitalSignature', signature)])
+            finally:
+                admin.close()
+    if not new_ok:
+        current = params.get('current_password')
+        if not current or not password_works(admin_factory, current):
+            raise ProvisionError('the device is provisioned but admin_password does not work; give the working '
+                                 'password as current_password to rotate it')
+        result['changed'] = True
+        result['actions'].append('rotate admin password')
+        if not check_mode:
+            admin = admin_factory(current)
+            try:
+                digest = base64.b64encode(admin_password_digest_raw(before['realm'], params['admin_password'])).decode()
+                admin.invoke('AMT_AuthorizationService', 'SetAdminAclEntryEx',
+                             [('Username', 'admin'), ('DigestPassword', digest)])
+            finally:
+                admin.close()
+
+
+def _unprovision(params, admin_factory, check_mode, diff, result, sleep):
+    admin = admin_factory(params.get('admin_password'))
+    try:
+        setup = admin.get('AMT_SetupAndConfigurationService')
+        state = setup.get('ProvisioningState')
+        result['before'] = {'provisioning_state': PROVISIONING_STATES.get(state, 'unknown')}
+        if state != 2:
+            result['after'] = result['before']
+            return result
+        result['changed'] = True
+        result['actions'].append('unprovision')
+        result['after'] = {'provisioning_state': 'pre'}
+        if not check_mode:
+            started = time.time()
+            admin.invoke('AMT_SetupAndConfigurationService', 'Unprovision', [('ProvisioningMode', 1)])
+            deadline = started + (params.get('wait_timeout') or 120)
+            while True:
+                try:
+                    # the admin account stops working once the device is back in pre-provisioning
+                    state = admin.get('AMT_SetupAndConfigurationService').get('ProvisioningState')
+                except WsmanAuthError:
+                    state = 0
+                if state == 0:
+                    break
+                if time.time() > deadline:
+                    raise ProvisionError('Unprovision was accepted but the device is still provisioned after %ss'
+                                         % params.get('wait_timeout'))
+                sleep(1)
+            result['unprovision_seconds'] = round(time.time() - started, 3)
+    finally:
+        admin.close()
+    if diff:
+        result['diff'] = {'before': result['before'], 'after': result['after']}
+    return result
+
+
+__all__ = ['run_provision', 'ProvisionError', 'preflight', 'load_chain', 'WsmanError']

@@ -1,0 +1,241 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: amt_provision
+short_description: Activate Intel AMT in Client or Admin Control Mode, rotate its admin password, or unprovision it
+version_added: 0.1.0
+description:
+  - V(present) activates a pre-provisioned device in Client Control Mode (V(ccm), the console's SMB mode) with
+    C(Setup), or in Admin Control Mode (V(acm), Enterprise mode) with the provisioning certificate chain
+    (C(AddNextCertInChain) leaf to root, then C(AdminSetup) signed with RSA-SHA256 over the firmware nonce and a
+    fresh 20-byte nonce). A CCM device asked for ACM is upgraded with C(UpgradeClientToAdmin).
+  - Activation is only accepted on the host's local interface, so the module runs on the managed host itself
+    (over SSH or WinRM) and talks to the firmware through the Local Manageability Service (O(lms_host), O(lms_port))
+    with the local system account it reads from the MEI device, or O(local_username)/O(local_password).
+  - A device already in the requested mode whose O(admin_password) works is left alone. On a provisioned device a
+    new O(admin_password) is set with C(SetAdminAclEntryEx) when O(current_password) works, and nothing else changes.
+  - V(absent) unprovisions (also remotely, with O(host) and the admin password) and waits until the device is back
+    in pre-provisioning.
+  - Passwords are checked against AMT's rules, and the ACM chain against the firmware's conditions (markers, validity,
+    key, root hash enabled on the device, DNS suffix), before anything is sent; every failed condition is reported.
+author:
+  - oob.amt contributors (@oob-amt)
+extends_documentation_fragment:
+  - oob.amt.connection
+options:
+  state:
+    description: Whether AMT should be provisioned.
+    type: str
+    choices: [present, absent]
+    default: present
+  mode:
+    description: Control mode for O(state=present). V(smb) and V(enterprise) are the console's names.
+    type: str
+    choices: [ccm, acm, smb, enterprise]
+    default: ccm
+  admin_password:
+    description:
+      - The AMT admin password to set (activation) or that is set (unprovision, idempotency check).
+      - 8-32 characters with upper and lower case, a digit and a special character; no C(:), C(,) or C(").
+    type: str
+    required: true
+  current_password:
+    description: The admin password that works now, to rotate it to O(admin_password).
+    type: str
+  provisioning_cert:
+    description: PEM (or DER) provisioning certificate chain for ACM (leaf, intermediates, root).
+    type: path
+  provisioning_key:
+    description: Unencrypted PEM private key of the provisioning certificate.
+    type: path
+  provisioning_pfx:
+    description: PFX/PKCS#12 bundle with the provisioning certificate chain and key, instead of the two above.
+    type: path
+  provisioning_pfx_password:
+    description: Password of O(provisioning_pfx).
+    type: str
+  dns_suffix:
+    description: The device's PKI DNS suffix, to check the certificate domain. Defaults to the domain AMT reports.
+    type: str
+  lms_host:
+    description: Address of the host-local interface (the Local Manageability Service).
+    type: str
+    default: localhost
+  lms_port:
+    description: Port of the host-local interface.
+    type: int
+    default: 16992
+  local_username:
+    description: Local system account; read from the MEI device when not given.
+    type: str
+  local_password:
+    description: Password of O(local_username).
+    type: str
+  mei_device:
+    description: MEI device node; C(/dev/mei0) then C(/dev/mei) when not given.
+    type: path
+  host_dhcp:
+    description:
+      - Whether the host OS uses DHCP. With CCM, a host and AMT that differ (static/DHCP) is an unsupported SMB
+        configuration and fails, unless O(fix_network=true). Not checked when omitted.
+    type: bool
+  fix_network:
+    description: Switch AMT to DHCP when the host uses DHCP and AMT a static address.
+    type: bool
+    default: false
+  wait_timeout:
+    description: Seconds to wait for the device to return to pre-provisioning after Unprovision.
+    type: int
+    default: 120
+attributes:
+  check_mode:
+    description: Reads the device and runs every pre-flight check; sends nothing that changes it.
+    support: full
+  diff_mode:
+    description: Provisioning state and control mode before and after (never secrets).
+    support: full
+notes:
+  - CSME 19 and later replaced AdminSetup with a different host-based flow that this module does not implement.
+seealso:
+  - module: oob.amt.amt_power
+'''
+
+EXAMPLES = r'''
+- name: Activate Client Control Mode on the host itself (SMB mode)
+  oob.amt.amt_provision:
+    mode: ccm
+    admin_password: "{{ vault_amt_password }}"
+    host_dhcp: "{{ ansible_default_ipv4.address is defined and ansible_facts.get('dhcp', true) }}"
+  become: true
+
+- name: Activate Admin Control Mode with the zone provisioning certificate
+  oob.amt.amt_provision:
+    mode: acm
+    admin_password: "{{ vault_amt_password }}"
+    provisioning_pfx: /etc/amt/provisioning.pfx
+    provisioning_pfx_password: "{{ vault_pfx_password }}"
+  become: true
+
+- name: Unprovision remotely from the controller
+  oob.amt.amt_provision:
+    host: "{{ amt_host }}"
+    state: absent
+    admin_password: "{{ vault_amt_password }}"
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+before:
+  description: Provisioning state and control mode before.
+  returned: always
+  type: dict
+  sample: {"provisioning_state": "pre", "control_mode": "none"}
+after:
+  description: Provisioning state and control mode after (or expected after, in check mode).
+  returned: always
+  type: dict
+  sample: {"provisioning_state": "post", "control_mode": "ccm"}
+actions:
+  description: What was (or would be) done.
+  returned: always
+  type: list
+  elements: str
+  sample: ["activate CCM"]
+realm:
+  description: The digest realm of the device.
+  returned: on success with state present
+  type: str
+activation_seconds:
+  description: Time the activation call took.
+  returned: when the device was activated
+  type: float
+unprovision_seconds:
+  description: Time from Unprovision until the device reported pre-provisioning.
+  returned: when the device was unprovisioned
+  type: float
+preflight:
+  description: Every failed ACM pre-flight condition.
+  returned: when the ACM pre-flight fails
+  type: list
+  elements: str
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+    check_connection_params, client_from_params, connection_argspec, fail_from_error, require_libs)
+from ansible_collections.oob.amt.plugins.module_utils.amt_provision import ProvisionError, run_provision
+from ansible_collections.oob.amt.plugins.module_utils.mei import MEIClient, MEIError
+from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+
+
+def main():
+    argument_spec = connection_argspec(
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        mode=dict(type='str', default='ccm', choices=['ccm', 'acm', 'smb', 'enterprise']),
+        admin_password=dict(type='str', required=True, no_log=True),
+        current_password=dict(type='str', no_log=True),
+        provisioning_cert=dict(type='path'),
+        provisioning_key=dict(type='path', no_log=False),
+        provisioning_pfx=dict(type='path'),
+        provisioning_pfx_password=dict(type='str', no_log=True),
+        dns_suffix=dict(type='str'),
+        lms_host=dict(type='str', default='localhost'),
+        lms_port=dict(type='int', default=16992),
+        local_username=dict(type='str'),
+        local_password=dict(type='str', no_log=True),
+        mei_device=dict(type='path'),
+        host_dhcp=dict(type='bool'),
+        fix_network=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=120),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+                           mutually_exclusive=[('provisioning_pfx', 'provisioning_cert')],
+                           required_together=[('provisioning_cert', 'provisioning_key')])
+    require_libs(module)
+    p = module.params
+    target = p.get('host') or p['lms_host']
+
+    def local_factory():
+        user, password = p.get('local_username'), p.get('local_password')
+        if not (user and password):
+            mei = MEIClient(p.get('mei_device'))
+            try:
+                user, password = mei.local_system_account()
+            finally:
+                mei.close()
+        return WsmanClient(p['lms_host'], port=p['lms_port'], use_tls=False, username=user, password=password,
+                           timeout=p['timeout'] or 30)
+
+    def admin_factory(password):
+        if p.get('host'):
+            return client_from_params(dict(p, password=password))
+        return WsmanClient(p['lms_host'], port=p['lms_port'], use_tls=False, username=p['username'] or 'admin',
+                           password=password, timeout=p['timeout'] or 30)
+
+    try:
+        if p.get('host'):
+            check_connection_params(p)
+        if not 1 <= p['lms_port'] <= 65535:
+            raise ValueError('option lms_port must be between 1 and 65535')
+        result = run_provision(p, local_factory, admin_factory, check_mode=module.check_mode, diff=module._diff)
+    except ValueError as err:
+        module.fail_json(msg=str(err))
+    except ProvisionError as err:
+        module.fail_json(msg='AMT device %s: provisioning (%s): %s' % (target, p['state'], err.msg), **err.details)
+    except MEIError as err:
+        module.fail_json(msg='AMT device %s: reading the local system account: %s' % (target, err))
+    except WsmanError as err:
+        fail_from_error(module, err, 'provisioning (%s)' % p['state'])
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
