@@ -173,3 +173,40 @@ def test_simulator_rejects_bad_signature_and_unknown_root(fleet, tmp_path):
         ('NetAdminPassEncryptionType', 2), ('NetworkAdminPassword', '0' * 32), ('McNonce', mc), ('SigningAlgorithm', 2),
         ('DigitalSignature', bad)], check_return=False)
     assert out['ReturnValue'] == 5 and fleet.state(addr)['provisioning_state'] == 0
+
+
+def test_smb_and_enterprise_roles(tmp_path):
+    """The roles end to end on a fresh pre-provisioned pair: CCM with registration, ACM with a real chain."""
+    import yaml
+    from tests.integration.runner import REPO
+    from tests.simulator.harness import Simulator
+    with Simulator(devices=2, mode='pre') as sim:
+        smb, ent = sim.addresses
+        s0, s1 = sim.state(smb), sim.state(ent)
+        cert, key, root = make_chain(str(tmp_path), domain='prov.' + s1['pki_dns_suffix'])
+        sim.patch(ent, hashes=s1['hashes'] + [{'name': 'Zone', 'algorithm': 2, 'hash': root, 'enabled': True,
+                                               'default': False, 'id': 'z'}])
+        reg = tmp_path / 'host_vars'
+        reg.mkdir()
+        common = {'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                  'amt_ca_path': sim.ca_path}
+        inv = {'all': {'vars': common, 'children': {'amt_hosts': {'hosts': {
+            'pc-smb': {'amt_host': smb, 'smb_mode_lms_host': smb, 'smb_mode_lms_port': 16990,
+                       'smb_mode_local_username': s0['local_username'], 'smb_mode_local_password': s0['local_password'],
+                       'smb_mode_host_vars_dir': str(reg), 'smb_mode_admin_password': NEW},
+            'pc-ent': {'amt_host': ent, 'enterprise_mode_lms_host': ent, 'enterprise_mode_lms_port': 16990,
+                       'enterprise_mode_local_username': s1['local_username'],
+                       'enterprise_mode_local_password': s1['local_password'], 'enterprise_mode_cert': cert,
+                       'enterprise_mode_key': key, 'enterprise_mode_admin_password': NEW}}}}}}
+        path = tmp_path / 'hosts.yml'
+        path.write_text(yaml.safe_dump(inv))
+        ev = {'provision_become': False}
+        run = run_playbook(os.path.join(REPO, 'playbooks', 'provision_smb.yml'), str(path), ev, limit='pc-smb')
+        assert run.rc == 0, run.stdout[-3000:]
+        run = run_playbook(os.path.join(REPO, 'playbooks', 'provision_enterprise.yml'), str(path), ev, limit='pc-ent')
+        assert run.rc == 0, run.stdout[-3000:]
+        assert sim.state(smb)['control_mode'] == 1 and sim.state(ent)['control_mode'] == 2
+        assert yaml.safe_load((reg / 'pc-smb.yml').read_text())['amt_host'] == smb
+        again = run_playbook(os.path.join(REPO, 'playbooks', 'provision_smb.yml'), str(path), ev, limit='pc-smb')
+        assert not [r for r in again.results if r['result'].get('changed')]
+        assert NEW not in again.stdout and NEW not in run.stdout
