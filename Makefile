@@ -53,7 +53,7 @@ test: setup unit integration lint sanity
 demo: install
 	bash scripts/demo.sh
 
-bench: setup
+bench: setup links
 	$(PY) scripts/bench.py
 
 clean:

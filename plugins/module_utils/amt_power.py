@@ -101,7 +101,19 @@ def wait_for(client, target, timeout, interval=2.0):
         time.sleep(min(interval, max(0.1, deadline - time.monotonic())))
 
 
+def argument_spec():
+    """Options of amt_power (shared by the module and the controller-side action plugin)."""
+    from ansible_collections.oob.amt.plugins.module_utils.amt_common import connection_argspec
+    return connection_argspec(
+        state=dict(type='str', required=True, choices=list(STATES)),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=120),
+    )
+
+
 def run_power(client, params, check_mode=False, diff=False):
+    if params.get('wait_timeout') is not None and params['wait_timeout'] <= 0:
+        raise PowerError('option wait_timeout must be a positive number of seconds')
     state = params['state']
     current, available = read_power(client)
     value = plan(state, current)

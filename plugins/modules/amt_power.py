@@ -110,21 +110,13 @@ exchanges:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
-    connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.amt_power import STATES, PowerError, run_power
+from ansible_collections.oob.amt.plugins.module_utils.amt_common import fail_from_error, module_client
+from ansible_collections.oob.amt.plugins.module_utils.amt_power import PowerError, argument_spec, run_power
 from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
 
 
 def main():
-    argument_spec = connection_argspec(
-        state=dict(type='str', required=True, choices=list(STATES)),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=120),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    if module.params['wait_timeout'] <= 0:
-        module.fail_json(msg='option wait_timeout must be a positive number of seconds')
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     client = module_client(module)
     try:
         result = run_power(client, module.params, check_mode=module.check_mode, diff=module._diff)
