@@ -110,12 +110,19 @@ class Embedded(object):
         self.props = props
 
 
+_XML_INVALID = re.compile(u'[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
 def _text(value):
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, (bytes, bytearray)):
         return base64.b64encode(bytes(value)).decode('ascii')
-    return _xml_escape(u'%s' % (value,), {'"': '&quot;'})
+    text = u'%s' % (value,)
+    if _XML_INVALID.search(text):
+        # control characters cannot travel in XML 1.0: refuse here instead of sending a broken request
+        raise ValueError('value %r contains characters that XML cannot carry' % text[:40])
+    return _xml_escape(text, {'"': '&quot;'})
 
 
 def _selector_set(selectors, prefix='w'):

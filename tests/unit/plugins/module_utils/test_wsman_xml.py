@@ -156,3 +156,32 @@ def test_resource_uri():
     assert wx.resource_uri('IPS_OptInService').startswith('http://intel.com/wbem/wscim/1/ips-schema/1/')
     with pytest.raises(ValueError):
         wx.resource_uri('Foo')
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600))
+def test_fuzz_parser_raises_only_its_own_error(data):
+    try:
+        response = wx.parse_response(data, 'h', 'op')
+    except WsmanMalformedResponse:
+        return
+    # whatever parses must be usable by the extractors without crashing
+    wx.enumeration_result(response)
+    wx.identify_result(response)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80), st.text(max_size=80))
+def test_fuzz_envelopes_with_arbitrary_values(name, value):
+    try:
+        data = wx.get_request('AMT_GeneralSettings', {name or 'k': value})
+    except ValueError as exc:
+        assert 'XML cannot carry' in str(exc)
+        return
+    root = wx.parse_xml(data)
+    sel = root.find('.//{%s}Selector' % wx.NS_WSMAN)
+    attr = (name or 'k').replace('\r\n', '\n').replace('\r', '\n').replace('\n', ' ').replace('\t', ' ')
+    assert sel.get('Name') == attr and (sel.text or '') == value.replace('\r\n', '\n').replace('\r', '\n')
