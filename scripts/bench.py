@@ -63,9 +63,9 @@ def bench_exchanges():
         a = sim.addresses[0]
         st = sim.state(a)
         sim.clear_log()
-        run_playbook('provision.yml', inventory_for(sim, [a]), {'prov_password': 'N3w-Admin!pw',
-                                                               'prov_local_user': st['local_username'],
-                                                               'prov_local_password': st['local_password']})
+        run_playbook('provision.yml', inventory_for(sim, [a]), {
+            'prov_password': 'N3w-Admin!pw', 'prov_local_user': st['local_username'],
+            'prov_local_password': st['local_password']})
         row('exchanges', 'amt_provision ccm from pre', exchanges(sim, a),
             'minimum ~6: challenge, 3 Get, Setup, + checks')
 

@@ -276,8 +276,8 @@ def _activate(params, mode, before, chain, key, local, check_mode, result):
     pw_hash = admin_password_hash(before['realm'], params['admin_password'])
     started = time.time()
     if mode == 'ccm':
-        local.invoke('IPS_HostBasedSetupService', 'Setup', [('NetAdminPassEncryptionType', 2),
-                                                           ('NetworkAdminPassword', pw_hash)])
+        params = [('NetAdminPassEncryptionType', 2), ('NetworkAdminPassword', pw_hash)]
+        local.invoke('IPS_HostBasedSetupService', 'Setup', params)
     else:
         mc_nonce, signature = send_chain_and_sign(local, chain, key, before['configuration_nonce'])
         local.invoke('IPS_HostBasedSetupService', 'AdminSetup',

@@ -82,8 +82,8 @@ def reconcile(oob_records, inband_records):
         if i not in used:
             rows.append({'status': 'in_band_only', 'device': None, 'host': host, 'matched_by': None, 'differences': []})
     summary = collections.Counter(r['status'] for r in rows)
-    return {'summary': dict((k, summary.get(k, 0)) for k in ('matched', 'mismatched', 'in_band_only',
-                                                               'out_of_band_only')),
+    statuses = ('matched', 'mismatched', 'in_band_only', 'out_of_band_only')
+    return {'summary': dict((k, summary.get(k, 0)) for k in statuses),
             'duplicate_uuids': duplicates, 'devices': rows,
             'fleet': {'by_control_mode': dict(collections.Counter(d['control_mode'] or 'unknown' for d in oob)),
                       'by_version': dict(collections.Counter((d['version'] or 'unknown').split('.')[0] for d in oob)),
@@ -136,8 +136,9 @@ def to_html(report, title='AMT reconciliation'):
     parts.append('<h2>Devices</h2><table id="devices"><tr><th>device</th><th>status</th><th>matched by</th>'
                  '<th>differences</th></tr>')
     for row in report['devices']:
-        diffs = '<br>'.join('%s: AMT <code>%s</code> / OS <code>%s</code>' % (e(d['field']), e(str(d['out_of_band'])),
-                                                                            e(str(d['in_band']))) for d in row['differences'])
+        diffs = '<br>'.join('%s: AMT <code>%s</code> / OS <code>%s</code>'
+                            % (e(d['field']), e(str(d['out_of_band'])), e(str(d['in_band'])))
+                            for d in row['differences'])
         parts.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>'
                      % (row['status'], e(str(_name(row))), e(row['status'].replace('_', ' ')),
                         e(row['matched_by'] or '-'), diffs or '-'))

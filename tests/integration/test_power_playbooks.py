@@ -73,6 +73,7 @@ def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
     playbook = os.path.join(REPO, 'playbooks', 'power_schedule.yml')
     run = run_playbook(playbook, inv)
     assert run.rc == 0, run.stdout[-4000:]
+
     def names(addr):
         return sorted(x['name'] for x in fleet.state(addr)['alarms'])
     assert names(fleet.addresses[0]) == ['sched-labon-daily']                     # folder override

@@ -404,12 +404,12 @@ class Fleet:
         username = params.get('username')
         state = device.state
         # Setup/AdminSetup store only the digest A1 hash (MD5 of admin:realm:password), as firmware does.
-        admin_ha1 = state.get('admin_ha1') or _md5('%s:%s:%s' % (state['admin_username'], state['realm'],
-                                                             state['admin_password']))
+        admin_ha1 = state.get('admin_ha1') or _md5(
+            '%s:%s:%s' % (state['admin_username'], state['realm'], state['admin_password']))
         creds = {state['admin_username']: admin_ha1}
         if interface == 'local' and state.get('local_username'):
-            creds[state['local_username']] = _md5('%s:%s:%s' % (state['local_username'], state['realm'],
-                                                                 state.get('local_password', '')))
+            creds[state['local_username']] = _md5(
+                '%s:%s:%s' % (state['local_username'], state['realm'], state.get('local_password', '')))
         ha1 = creds.get(username)
         if ha1 is None or params.get('realm') != state['realm']:
             return False, False, None
