@@ -13,6 +13,8 @@ import os
 import time
 import traceback
 
+from ansible_collections.oob.amt.plugins.module_utils.amt_certs import (
+    CONSOLE_OID, SETUP_OID, SETUP_OU, extended_key_usages, order_chain)
 from ansible_collections.oob.amt.plugins.module_utils.amt_constants import CONTROL_MODES, PROVISIONING_STATES
 from ansible_collections.oob.amt.plugins.module_utils.amt_password import check_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
@@ -31,9 +33,6 @@ except ImportError:  # pragma: no cover
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
 
-SETUP_OID = '2.16.840.1.113741.1.2.3'
-CONSOLE_OID = '2.16.840.1.113741.1.2.1'
-SETUP_OU = 'Intel(R) Client Setup Certificate'
 MODES = {'ccm': 'ccm', 'smb': 'ccm', 'acm': 'acm', 'enterprise': 'acm'}
 NETWORK_TABLE = ('supported: host static + AMT static, host DHCP + AMT DHCP; '
                  'not supported: host static + AMT DHCP, host DHCP + AMT static')
@@ -77,25 +76,6 @@ def load_chain(cert_path=None, key_path=None, pfx_path=None, pfx_password=None):
     return order_chain(certs), key
 
 
-def order_chain(certs):
-    """Leaf first, root last (by issuer/subject links)."""
-    by_subject = dict((c.subject, c) for c in certs)
-    issuers = set(c.issuer for c in certs if c.issuer != c.subject)
-    leaves = [c for c in certs if c.subject not in issuers]
-    leaf = leaves[0] if leaves else certs[0]
-    chain = [leaf]
-    while chain[-1].issuer != chain[-1].subject and chain[-1].issuer in by_subject and len(chain) < 10:
-        chain.append(by_subject[chain[-1].issuer])
-    return chain
-
-
-def _eku(cert):
-    try:
-        return [o.dotted_string for o in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
-    except x509.ExtensionNotFound:
-        return []
-
-
 def _names(cert):
     names = [a.value.lower() for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
     try:
@@ -113,7 +93,7 @@ def preflight(chain, key, trusted_hashes, dns_suffix, now=None):
     leaf, root = chain[0], chain[-1]
     if root.issuer != root.subject:
         problems.append('the chain does not end in a self-signed root (include the root CA certificate)')
-    ekus = _eku(leaf)
+    ekus = extended_key_usages(leaf)
     ous = [a.value for a in leaf.subject.get_attributes_for_oid(NameOID.ORGANIZATIONAL_UNIT_NAME)]
     if not (SETUP_OID in ekus and ExtendedKeyUsageOID.SERVER_AUTH.dotted_string in ekus) and SETUP_OU not in ous:
         if CONSOLE_OID in ekus:

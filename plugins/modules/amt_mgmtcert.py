@@ -1,0 +1,309 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: amt_mgmtcert
+short_description: The Intel AMT management (provisioning) certificate and its zone CA
+version_added: 0.1.0
+description:
+  - Keeps the certificate that Admin Control Mode (Enterprise mode) provisioning presents to AMT firmware, in one
+    directory on the controller. Replaces the ZENworks commands C(zman icmc) (create, internal CA), C(zman icc)
+    (request for an external CA), C(zman icmc -p) (import) and C(zman idmc) (delete).
+  - With O(state=present) and O(ca=internal) it creates, once, a zone CA (C(ca.key), C(ca.crt)) and the
+    management certificate it signs (C(mgmt.key), C(mgmt.crt), C(mgmt-chain.pem)). Re-runs change nothing while
+    both are valid for more than O(renew_before_days) and match the parameters; O(force) rotates the management
+    certificate, O(force_ca) the CA as well (which changes the root hash every device must trust).
+  - With O(state=csr) it writes C(mgmt.key) (0600) and C(mgmt.csr) for an external CA. With O(state=imported) it
+    checks the signed certificate before accepting it (it belongs to the request's key, the chain up to a
+    self-signed root verifies, it is valid now, it carries the AMT markers) and writes C(mgmt.crt),
+    C(mgmt-chain.pem) and the root as C(ca.crt).
+  - The markers Intel firmware checks are the EKU 2.16.840.1.113741.1.2.3 (Client Setup) with serverAuth, or the
+    subject OU C(Intel(R) Client Setup Certificate). Generated certificates and requests carry all three. The
+    ZENworks manual names 2.16.840.1.113741.1.2.1, which is the Remote Console OID; O(seed_compatibility) adds it
+    too. Importing a certificate that carries only 2.16.840.1.113741.1.2.1 gives a warning; one with no marker fails.
+  - Returns the root hash in the forms the seed's C(zman irch) and MEBx use (see M(oob.amt.amt_hash)).
+author:
+  - oob.amt contributors (@oob-amt)
+options:
+  state:
+    description:
+      - V(present) creates or renews the internal zone CA and the management certificate.
+      - V(csr) writes a key and a certificate signing request for an external CA.
+      - V(imported) accepts the certificate the external CA signed.
+      - V(absent) removes the management certificate, its key and request (and the CA with O(remove_ca)).
+    type: str
+    choices: [present, csr, imported, absent]
+    default: present
+  path:
+    description:
+      - Directory holding the files (created 0700 when missing). Keys are written 0600 and never leave it.
+    type: path
+    required: true
+  ca:
+    description:
+      - Who signs the management certificate. With V(external) use O(state=csr) then O(state=imported).
+    type: str
+    choices: [internal, external]
+    default: internal
+  common_name:
+    description:
+      - Common name of the management certificate, normally the provisioning server's FQDN; its domain must be
+        the devices' PKI DNS suffix. Required for V(present) and V(csr).
+    type: str
+  dns_names:
+    description:
+      - Extra DNS names (subject alternative names). The common name is included when it is a domain name.
+    type: list
+    elements: str
+    default: []
+  country:
+    description: Two-letter country code (C(-c)).
+    type: str
+  state_or_province:
+    description: State or province (C(-s)).
+    type: str
+    aliases: [province]
+  locality:
+    description: Locality (city).
+    type: str
+  organization:
+    description: Organization (C(-o)).
+    type: str
+  organizational_unit:
+    description:
+      - Extra organizational units (C(-u)). C(Intel(R) Client Setup Certificate) is always added.
+    type: list
+    elements: str
+    default: []
+  is_ca:
+    description:
+      - Whether the management certificate may itself issue certificates (the seed's C(isCA)), for example device
+        TLS certificates.
+    type: bool
+    default: false
+  key_type:
+    description:
+      - Key algorithm (the seed's "Type"). AMT verifies the AdminSetup signature with RSA, so only RSA keys work
+        for provisioning.
+    type: str
+    choices: [rsa]
+    default: rsa
+  key_size:
+    description: RSA key size.
+    type: int
+    choices: [2048, 3072, 4096]
+    default: 2048
+  valid_days:
+    description: Lifetime of a new management certificate (never beyond the CA's).
+    type: int
+    default: 730
+  ca_common_name:
+    description: Common name of a new zone CA. Defaults to C(<organization or common_name> AMT Zone CA).
+    type: str
+  ca_key_size:
+    description: RSA key size of a new zone CA.
+    type: int
+    choices: [2048, 3072, 4096]
+    default: 3072
+  ca_valid_days:
+    description: Lifetime of a new zone CA.
+    type: int
+    default: 3650
+  renew_before_days:
+    description: Renew a certificate (and the CA) that expires within this many days.
+    type: int
+    default: 30
+  force:
+    description: Issue a new management certificate and key even when the current one is fine.
+    type: bool
+    default: false
+  force_ca:
+    description:
+      - Also create a new zone CA. Every device then needs the new root hash (seed section 3.2.7).
+    type: bool
+    default: false
+  seed_compatibility:
+    description:
+      - Also put the Remote Console OID 2.16.840.1.113741.1.2.1 in the EKU, as the ZENworks manual asks.
+    type: bool
+    default: false
+  certificate:
+    description:
+      - The signed management certificate to import, PEM or DER; may include the CA chain. Required for
+        V(imported).
+    type: path
+  ca_chain:
+    description:
+      - The issuing CA chain (PEM or DER) up to the self-signed root, when O(certificate) does not include it.
+    type: path
+  remove_ca:
+    description: With O(state=absent), remove the zone CA files too.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    description: Reports what would be created, renewed or removed without writing.
+    support: full
+  diff_mode:
+    description: Shows the certificate and CA before and after.
+    support: full
+seealso:
+  - module: oob.amt.amt_hash
+  - module: oob.amt.amt_provision
+  - module: oob.amt.amt_usb_setupbin
+'''
+
+EXAMPLES = r'''
+- name: Zone CA and management certificate (zman icmc)
+  oob.amt.amt_mgmtcert:
+    path: /etc/oob-amt/zone
+    common_name: prov.example.com
+    organization: Example Corp
+    country: DE
+  register: mgmt
+  delegate_to: localhost
+
+- name: Request for the corporate CA (zman icc)
+  oob.amt.amt_mgmtcert:
+    state: csr
+    path: /etc/oob-amt/zone
+    common_name: prov.example.com
+    organization: Example Corp
+    organizational_unit: [IT]
+    country: DE
+    state_or_province: Bavaria
+    is_ca: false
+
+- name: Import what the CA signed (zman icmc -p)
+  oob.amt.amt_mgmtcert:
+    state: imported
+    path: /etc/oob-amt/zone
+    certificate: /tmp/prov.example.com.cer
+    ca_chain: /tmp/corp-chain.pem
+
+- name: Delete the management certificate (zman idmc)
+  oob.amt.amt_mgmtcert:
+    state: absent
+    path: /etc/oob-amt/zone
+'''
+
+RETURN = r'''
+files:
+  description: Paths of the files this state manages.
+  returned: always
+  type: dict
+  sample: {"ca_certificate": "/etc/oob-amt/zone/ca.crt", "certificate": "/etc/oob-amt/zone/mgmt.crt",
+           "chain": "/etc/oob-amt/zone/mgmt-chain.pem", "key": "/etc/oob-amt/zone/mgmt.key"}
+certificate:
+  description: Subject, issuer, serial, validity, fingerprints and markers of the management certificate.
+  returned: when O(state) is V(present) or V(imported)
+  type: dict
+ca:
+  description: The same for the root CA.
+  returned: when O(state) is V(present) or V(imported)
+  type: dict
+root_hash:
+  description: Hashes of the root CA certificate (sha1, sha256, sha384, each as hex, colon and mebx; md5 display only).
+  returned: when O(state) is V(present) or V(imported)
+  type: dict
+csr:
+  description: The certificate signing request (PEM).
+  returned: when O(state=csr)
+  type: str
+actions:
+  description: What was (or in check mode would be) done.
+  returned: always
+  type: list
+  elements: str
+written:
+  description: Files written.
+  returned: always
+  type: list
+  elements: str
+removed:
+  description: Files removed.
+  returned: always
+  type: list
+  elements: str
+'''
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.oob.amt.plugins.module_utils import amt_certs
+from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import MgmtCertError, run_mgmtcert
+
+
+def check_params(params):
+    """Refuse bad input before anything is written; messages name the option."""
+    if params['country'] and (len(params['country']) != 2 or not params['country'].isalpha()):
+        return 'option country must be a two-letter code such as DE or US'
+    for opt in ('valid_days', 'ca_valid_days'):
+        if params[opt] < 1:
+            return 'option %s must be at least 1' % opt
+    if params['renew_before_days'] < 0:
+        return 'option renew_before_days must not be negative'
+    for name in params['dns_names'] or []:
+        if not name or ' ' in name or len(name) > 253:
+            return 'option dns_names: %r is not a DNS name' % name
+    return None
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type='str', default='present', choices=['present', 'csr', 'imported', 'absent']),
+            path=dict(type='path', required=True),
+            ca=dict(type='str', default='internal', choices=['internal', 'external']),
+            common_name=dict(type='str'),
+            dns_names=dict(type='list', elements='str', default=[]),
+            country=dict(type='str'),
+            state_or_province=dict(type='str', aliases=['province']),
+            locality=dict(type='str'),
+            organization=dict(type='str'),
+            organizational_unit=dict(type='list', elements='str', default=[]),
+            is_ca=dict(type='bool', default=False),
+            key_type=dict(type='str', default='rsa', choices=['rsa']),
+            key_size=dict(type='int', default=2048, choices=[2048, 3072, 4096]),
+            valid_days=dict(type='int', default=730),
+            ca_common_name=dict(type='str'),
+            ca_key_size=dict(type='int', default=3072, choices=[2048, 3072, 4096]),
+            ca_valid_days=dict(type='int', default=3650),
+            renew_before_days=dict(type='int', default=30),
+            force=dict(type='bool', default=False),
+            force_ca=dict(type='bool', default=False),
+            seed_compatibility=dict(type='bool', default=False),
+            certificate=dict(type='path'),
+            ca_chain=dict(type='path'),
+            remove_ca=dict(type='bool', default=False),
+        ),
+        required_if=[('state', 'present', ['common_name']), ('state', 'csr', ['common_name']),
+                     ('state', 'imported', ['certificate'])],
+        supports_check_mode=True,
+    )
+    if not amt_certs.HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib('cryptography'), exception=amt_certs.CRYPTOGRAPHY_IMPORT_ERROR)
+    params = dict(module.params)
+    problem = check_params(params)
+    if problem:
+        module.fail_json(msg=problem)
+    if not params['ca_common_name']:
+        params['ca_common_name'] = '%s AMT Zone CA' % (params['organization'] or params['common_name'] or 'oob.amt')
+    try:
+        result = run_mgmtcert(params, check_mode=module.check_mode, diff=module._diff, warn=module.warn)
+    except (MgmtCertError, amt_certs.CertError) as exc:
+        module.fail_json(msg='management certificate in %s: %s' % (params['path'], getattr(exc, 'msg', str(exc))))
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='management certificate in %s: %s' % (params['path'], exc),
+                         exception=traceback.format_exc())
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,114 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: amt_usb_setupbin_info
+short_description: Read an Intel AMT USB provisioning file (setup.bin)
+version_added: 0.1.0
+description:
+  - Decodes a C(setup.bin) written by this collection, Intel's USBFile or ACU, or MeshCommander/MeshCentral, and
+    reports its header and each record's settings (like C(USBFile -view)), without password values.
+  - Warns about entries current MEBx rejects or stalls on (reserved ids, manual setup, the legacy redirection
+    authentication bit) and reports which records the BIOS has consumed.
+author:
+  - oob.amt contributors (@oob-amt)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.info_module
+options:
+  path:
+    description:
+      - The file to read.
+    type: path
+    required: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+seealso:
+  - module: oob.amt.amt_usb_setupbin
+'''
+
+EXAMPLES = r'''
+- name: What is on this stick?
+  oob.amt.amt_usb_setupbin_info:
+    path: /media/usb/setup.bin
+  register: setupbin
+
+- name: Records left
+  ansible.builtin.debug:
+    msg: "{{ setupbin.data_record_count - setupbin.data_records_consumed }} of {{ setupbin.data_record_count }}"
+'''
+
+RETURN = r'''
+version:
+  description: File format version (V(1), V(2.0), V(2.1), V(3) or V(4)).
+  returned: success
+  type: str
+consume:
+  description: Whether the BIOS consumes records after applying them.
+  returned: success
+  type: bool
+data_record_count:
+  description: Number of records.
+  returned: success
+  type: int
+data_records_consumed:
+  description: Records the BIOS has consumed.
+  returned: success
+  type: int
+module_list:
+  description: Modules the header lists (empty in files from old MeshCommander versions).
+  returned: success
+  type: list
+  elements: int
+records:
+  description:
+    - Per record its number, valid and scrambled flags, whether it is consumed, the entry ids in file order,
+      the settings by name (passwords only as C({"length": n})) and warnings.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"number": 1, "valid": true, "scrambled": false, "consumed": false, "entries": ["1/1", "1/2", "2/3"],
+            "settings": {"current_password": {"length": 5}, "pki_dns_suffix": "example.com"}, "warnings": []}]
+sha256:
+  description: SHA-256 of the file.
+  returned: success
+  type: str
+'''
+
+import hashlib
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.oob.amt.plugins.module_utils.setupbin import SetupBinError, decode_file, describe_file
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(path=dict(type='path', required=True)), supports_check_mode=True)
+    path = module.params['path']
+    try:
+        with open(path, 'rb') as fh:
+            data = fh.read(1024 * 1024 + 1)
+    except (IOError, OSError) as exc:
+        module.fail_json(msg='setup.bin %s: cannot read it (%s)' % (path, exc.strerror))
+    if len(data) > 1024 * 1024:
+        module.fail_json(msg='setup.bin %s: larger than 1 MiB, not a provisioning file' % path)
+    try:
+        report = describe_file(decode_file(data))
+    except SetupBinError as exc:
+        module.fail_json(msg='setup.bin %s: %s' % (path, exc))
+    for record in report['records']:
+        for warning in record['warnings']:
+            module.warn('setup.bin %s record %d: %s' % (path, record['number'], warning))
+    module.exit_json(changed=False, path=path, sha256=hashlib.sha256(data).hexdigest(), **report)
+
+
+if __name__ == '__main__':
+    main()
