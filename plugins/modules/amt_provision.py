@@ -93,6 +93,18 @@ options:
     description: Seconds to wait for the device to return to pre-provisioning after Unprovision.
     type: int
     default: 120
+  forget_on_failure:
+    description:
+      - With O(state=absent), when unprovisioning fails, drop the device from the discovery inventory's cache
+        (O(inventory_cache)) so the next run no longer targets it until it is rediscovered. This is the console's
+        "delete the device if unprovisioning fails". The task still fails and says what was forgotten.
+    type: bool
+    default: false
+  inventory_cache:
+    description:
+      - Directory of the M(oob.amt.amt) inventory plugin's jsonfile cache (its C(cache_connection)).
+    type: path
+    default: ~/.cache/amt-inventory
 attributes:
   check_mode:
     description: Reads the device and runs every pre-flight check; sends nothing that changes it.
@@ -131,6 +143,11 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+forgotten_in:
+  description: Inventory cache files the device was removed from (O(forget_on_failure)).
+  returned: when unprovisioning failed
+  type: list
+  elements: str
 before:
   description: Provisioning state and control mode before.
   returned: always
@@ -171,9 +188,26 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
     check_connection_params, client_from_params, connection_argspec, fail_from_error, require_libs)
 from ansible_collections.oob.amt.plugins.module_utils.amt_provision import ProvisionError, run_provision
+from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
 from ansible_collections.oob.amt.plugins.module_utils.mei import MEIClient, MEIError
 from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
 from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+
+
+def forget(module, target):
+    """After a failed unprovision with forget_on_failure: drop the device from the discovery cache."""
+    p = module.params
+    if p['state'] != 'absent' or not p['forget_on_failure']:
+        return []
+    try:
+        changed = forget_device(p['inventory_cache'], target, check_mode=module.check_mode)
+    except (IOError, OSError) as exc:
+        module.warn('forget_on_failure: could not edit the inventory cache %s: %s' % (p['inventory_cache'], exc))
+        return []
+    if changed:
+        module.warn('forget_on_failure: %s removed from the discovery cache (%s); rediscover it once it answers'
+                    % (target, ', '.join(changed)))
+    return changed
 
 
 def main():
@@ -195,6 +229,8 @@ def main():
         host_dhcp=dict(type='bool'),
         fix_network=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=120),
+        forget_on_failure=dict(type='bool', default=False),
+        inventory_cache=dict(type='path', default='~/.cache/amt-inventory'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[('provisioning_pfx', 'provisioning_cert')],
@@ -229,11 +265,14 @@ def main():
     except ValueError as err:
         module.fail_json(msg=str(err))
     except ProvisionError as err:
-        module.fail_json(msg='AMT device %s: provisioning (%s): %s' % (target, p['state'], err.msg), **err.details)
+        forgotten = forget(module, target)
+        module.fail_json(msg='AMT device %s: provisioning (%s): %s' % (target, p['state'], err.msg),
+                         forgotten_in=forgotten, **err.details)
     except MEIError as err:
         module.fail_json(msg='AMT device %s: reading the local system account: %s' % (target, err))
     except WsmanError as err:
-        fail_from_error(module, err, 'provisioning (%s)' % p['state'])
+        forgotten = forget(module, target)
+        fail_from_error(module, err, 'provisioning (%s)' % p['state'], forgotten_in=forgotten)
     module.exit_json(**result)
 
 

@@ -148,3 +148,47 @@ def test_prepared_zone_takes_a_ccm_device_to_acm(tmp_path):
         result = acm.task('Provision', 'dev0')
         assert result['status'] == 'ok', result['result'].get('msg')
         assert sim.state(addr)['control_mode'] == 2
+
+
+def test_zone_certificate_change_over_20_devices(tmp_path):
+    """§3.2.7 over a fleet of 20 ACM devices: dry run lists every device and changes nothing; the real run
+    unprovisions, rotates the zone CA, and provisions every device again with the new chain."""
+    import yaml
+    from tests.simulator.harness import Simulator
+    zone = str(tmp_path / 'zone')
+    assert run_playbook('files.yml', _local_inventory(tmp_path), {'zone_dir': zone}).rc == 0
+    old_root = open(os.path.join(zone, 'ca.crt'), 'rb').read()
+    with Simulator(devices=20, mode='acm') as sim:
+        hosts = {}
+        for i, addr in enumerate(sim.addresses):
+            sim.patch(addr, hash_create_allowed=True)  # AMT 16 parts take hashes by USB only: covered elsewhere
+            state = sim.state(addr)
+            hosts['pc%02d' % i] = {'amt_host': addr, 'enterprise_mode_lms_host': addr, 'enterprise_mode_lms_port': 16990,
+                                  'enterprise_mode_local_username': state['local_username'],
+                                  'enterprise_mode_local_password': state['local_password']}
+        inv = {'all': {'vars': {'ansible_connection': 'local', 'amt_ca_path': sim.ca_path,
+                                'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                                'amt_password': sim.admin_password},
+                       'children': {'amt_acm': {'hosts': hosts}}}}
+        path = tmp_path / 'fleet.yml'
+        path.write_text(yaml.safe_dump(inv))
+        playbook = os.path.join(REPO, 'playbooks', 'change_zone_certificate.yml')
+        ev = {'zone_change_dir': zone}
+        dry = run_playbook(playbook, str(path), ev, check=True, forks=20)
+        assert dry.rc == 0, dry.stdout[-3000:]
+        plans = dry.task('Plan for this device')
+        assert len(plans) == 20 and all('unprovision' in p['result']['msg'] for p in plans)
+        assert all(sim.state(a)['control_mode'] == 2 for a in sim.addresses)
+        assert open(os.path.join(zone, 'ca.crt'), 'rb').read() == old_root
+        run = run_playbook(playbook, str(path), ev, forks=20)
+        assert run.rc == 0, run.stdout[-4000:]
+        assert not run.failed_hosts
+        new_root = open(os.path.join(zone, 'ca.crt'), 'rb').read()
+        assert new_root != old_root
+        from ansible_collections.oob.amt.plugins.module_utils.amt_certs import certificate_hashes, load_certificates
+        new_hash = certificate_hashes(load_certificates(new_root)[0])['sha256']['hex']
+        for addr in sim.addresses:
+            state = sim.state(addr)
+            assert state['control_mode'] == 2 and state['provisioning_state'] == 2
+            assert [h['hash'] for h in state['hashes'] if not h['default']] == [new_hash]
+        assert sim.admin_password not in run.stdout
