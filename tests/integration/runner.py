@@ -51,8 +51,13 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
     cmd = [os.path.join(REPO, '.venv', 'bin', 'ansible-playbook'), playbook]
     if inventory:
         cmd += ['-i', inventory]
+    vars_file = None
     if extra_vars:
-        cmd += ['-e', json.dumps(extra_vars)]
+        # through a file, as users pass secrets (-e @vault.yml): -vvvv echoes command-line JSON verbatim
+        fd, vars_file = tempfile.mkstemp(suffix='.json')
+        with os.fdopen(fd, 'w') as fh:
+            json.dump(extra_vars, fh)
+        cmd += ['-e', '@' + vars_file]
     if check:
         cmd.append('--check')
     if diff:
@@ -76,7 +81,11 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
         'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'False',
     })
     environment.update(env or {})
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=environment, cwd=REPO, timeout=900, check=False)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=environment, cwd=REPO, timeout=900, check=False)
+    finally:
+        if vars_file:
+            os.unlink(vars_file)
     results = []
     with open(results_path) as fh:
         for line in fh:
