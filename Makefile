@@ -8,13 +8,15 @@ COLLECTIONS := $(ROOT)/.collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup links build install sanity unit integration test lint demo bench clean
+.PHONY: help setup links build install sanity unit integration test lint demo bench clean \
+	galaxy-check matrix changelog ee docs-check importer ecosystem
 
 help:
 	@echo "make demo   - start a simulated AMT fleet on loopback and run the main workflows against it"
 	@echo "make test   - sanity + unit + integration tests (sets everything up first)"
 	@echo "make bench  - benchmarks (writes docs/benchmarks.md)"
 	@echo "make lint   - ansible-lint on roles and playbooks"
+	@echo "make ecosystem - galaxy-check, docs-check, changelog, ee, matrix, importer (what a release needs)"
 
 $(VENV)/.stamp: tests/requirements-dev.txt requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +57,31 @@ demo: install
 
 bench: setup links
 	$(PY) scripts/bench.py
+
+# -- release and ecosystem checks -----------------------------------------------------------------
+galaxy-check: setup
+	bash scripts/galaxy_check.sh
+
+matrix:
+	bash scripts/matrix.sh
+
+changelog: setup
+	$(VENV)/bin/antsibull-changelog lint
+	$(PY) scripts/changelog.py
+
+ee: setup
+	rm -rf build/ee-context
+	$(VENV)/bin/ansible-builder create -f awx/execution-environment.yml -c build/ee-context --output-filename Containerfile -v 1
+	test -s build/ee-context/Containerfile
+	@echo "build context in build/ee-context (building the image needs podman or docker: ansible-builder build)"
+
+docs-check: setup
+	$(PY) scripts/docs_check.py
+
+importer: build
+	$(PY) -m galaxy_importer.main build/oob-amt-*.tar.gz
+
+ecosystem: docs-check changelog ee galaxy-check importer matrix
 
 clean:
 	rm -rf build tests/output .pytest_cache

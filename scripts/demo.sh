@@ -38,13 +38,15 @@ compose:
   amt_ca_path: "'$demo/state/ca.pem'"
 YAML
 echo "== discovering 127.30.0.1-16 with the oob.amt.amt inventory plugin"
-export ANSIBLE_COLLECTIONS_PATH="$root/build/collections"
+# DEMO_ANSIBLE_BIN: the ansible-core to run the demo with (make galaxy-check passes a fresh venv's)
+bin="${DEMO_ANSIBLE_BIN:-$root/.venv/bin}"
+export ANSIBLE_COLLECTIONS_PATH="${DEMO_COLLECTIONS_PATH:-$root/build/collections}"
 export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_NOCOLOR=1
 export AMT_PASSWORD='P@ssw0rd'
-export ANSIBLE_PYTHON_INTERPRETER="$py" ANSIBLE_INVENTORY_ENABLED=oob.amt.amt
-"$root/.venv/bin/ansible-inventory" -i "$demo/fleet.amt.yml" --list > "$demo/inventory.json"
+export ANSIBLE_PYTHON_INTERPRETER="$bin/python" ANSIBLE_INVENTORY_ENABLED=oob.amt.amt
+"$bin/ansible-inventory" -i "$demo/fleet.amt.yml" --list > "$demo/inventory.json"
 "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   groups: " + ", ".join("%s (%d)" % (g, len(v.get("hosts", []))) for g, v in sorted(d.items()) if g.startswith("amt")))' "$demo/inventory.json"
-"$root/.venv/bin/ansible-playbook" -i "$demo/fleet.amt.yml" playbooks/demo.yml -e "demo_dir=$demo" \
+"$bin/ansible-playbook" -i "$demo/fleet.amt.yml" playbooks/demo.yml -e "demo_dir=$demo" \
   > "$demo/playbook.log" 2>&1 || { tail -n 60 "$demo/playbook.log"; exit 1; }
 "$py" scripts/demo_summary.py "$demo"
 echo "(full playbook output: $demo/playbook.log; request log: $demo/requests.log)"

@@ -15,7 +15,7 @@ description:
     Intel's USBFile and ACU write), replacing C(USBFile.exe -create setup.bin <current> <new> -dns ... -fqdn ...
     -ztc 1 -hash <ca> <name>) from the ZENworks manual.
   - Each record carries the current and new MEBx password and the shared settings (PKI DNS suffix, provisioning
-    server, zero touch, trusted root hashes). Several devices may get their own passwords through O(records):
+    server, zero touch, trusted root hashes). Several devices may get their own passwords through O(records);
     the BIOS uses the next unconsumed record on each device when O(consume=true).
   - The same inputs give the same bytes, so a re-run reports no change. An existing file with other content is
     only replaced with O(force=true) (optionally keeping a backup); writes are atomic and the file is 0600.

@@ -17,9 +17,6 @@ description:
     authentication bit) and reports which records the BIOS has consumed.
 author:
   - oob.amt contributors (@oob-amt)
-extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 options:
   path:
     description:
@@ -28,8 +25,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Only reads; runs the same in check mode.
     support: full
   diff_mode:
+    description: Nothing changes, so there is no diff.
     support: none
 seealso:
   - module: oob.amt.amt_usb_setupbin
@@ -71,7 +70,7 @@ module_list:
 records:
   description:
     - Per record its number, valid and scrambled flags, whether it is consumed, the entry ids in file order,
-      the settings by name (passwords only as C({"length": n})) and warnings.
+      the settings by name (passwords only as their length) and warnings.
   returned: success
   type: list
   elements: dict

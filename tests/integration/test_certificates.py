@@ -163,9 +163,10 @@ def test_zone_certificate_change_over_20_devices(tmp_path):
         for i, addr in enumerate(sim.addresses):
             sim.patch(addr, hash_create_allowed=True)  # AMT 16 parts take hashes by USB only: covered elsewhere
             state = sim.state(addr)
-            hosts['pc%02d' % i] = {'amt_host': addr, 'enterprise_mode_lms_host': addr, 'enterprise_mode_lms_port': 16990,
-                                  'enterprise_mode_local_username': state['local_username'],
-                                  'enterprise_mode_local_password': state['local_password']}
+            hosts['pc%02d' % i] = {
+                'amt_host': addr, 'enterprise_mode_lms_host': addr, 'enterprise_mode_lms_port': 16990,
+                'enterprise_mode_local_username': state['local_username'],
+                'enterprise_mode_local_password': state['local_password']}
         inv = {'all': {'vars': {'ansible_connection': 'local', 'amt_ca_path': sim.ca_path,
                                 'ansible_python_interpreter': '{{ ansible_playbook_python }}',
                                 'amt_password': sim.admin_password},

@@ -8,7 +8,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from ansible_collections.oob.amt.plugins.module_utils import amt_certs as certs
 from ansible_collections.oob.amt.plugins.module_utils import amt_mgmtcert as mc
