@@ -8,6 +8,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ sys.path[:0] = [os.path.join(REPO, '.collections'), REPO]
 
 from tests.simulator.harness import Simulator  # noqa: E402
 from tests.integration.runner import inventory_for, run_playbook  # noqa: E402
+from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import run_mgmtcert  # noqa: E402
 
 PY = os.path.join(REPO, '.venv', 'bin', 'python')
 rows = []
@@ -58,6 +60,14 @@ def bench_exchanges():
                                 ('power', '2'), ('hardware', '6: challenge + 5 classes'), ('network', '2')):
             row('exchanges', 'amt_info gather %s' % subset, count('info.yml', {'gather_subsets': [subset]}),
                 'minimum %s' % minimum)
+        sim.patch(a, hash_create_allowed=True)
+        row('exchanges', 'amt_hash on device, list', count('hash_device.yml', {}), 'minimum 2: challenge + 1 Enumerate')
+        row('exchanges', 'amt_hash on device, add', count('hash_device.yml', {'hash_value': '5a' * 32,
+                                                                              'hash_state': 'present'}),
+            'minimum 3: + Create (ours re-lists: +1)')
+        row('exchanges', 'amt_hash on device, unchanged', count('hash_device.yml', {'hash_value': '5a' * 32,
+                                                                                    'hash_state': 'present'}),
+            'minimum 2')
         del inv
     with Simulator(devices=2, mode='pre') as sim:
         a = sim.addresses[0]
@@ -68,6 +78,25 @@ def bench_exchanges():
             'prov_local_password': st['local_password']})
         row('exchanges', 'amt_provision ccm from pre', exchanges(sim, a),
             'minimum ~6: challenge, 3 Get, Setup, + checks')
+        b = sim.addresses[1]
+        st = sim.state(b)
+        zone = tempfile.mkdtemp(prefix='bench-zone-')
+        params = dict(state='present', ca='internal', path=zone, common_name='prov.' + st['pki_dns_suffix'],
+                      dns_names=[], country=None, state_or_province=None, locality=None, organization='Bench',
+                      organizational_unit=[], is_ca=False, key_type='rsa', key_size=2048, valid_days=30,
+                      ca_common_name='Bench CA', ca_key_size=2048, ca_valid_days=60, renew_before_days=1, force=False,
+                      force_ca=False, seed_compatibility=False, certificate=None, ca_chain=None, remove_ca=False)
+        root = run_mgmtcert(params)['root_hash']['sha256']['hex']
+        sim.patch(b, hashes=st['hashes'] + [{'name': 'Bench', 'algorithm': 2, 'hash': root, 'enabled': True,
+                                             'default': False, 'id': 'bench'}])
+        sim.clear_log()
+        run_playbook('provision.yml', inventory_for(sim, [b]), {
+            'prov_password': 'N3w-Admin!pw', 'prov_local_user': st['local_username'], 'prov_mode': 'acm',
+            'prov_local_password': st['local_password'], 'prov_cert': os.path.join(zone, 'mgmt-chain.pem'),
+            'prov_key': os.path.join(zone, 'mgmt.key')})
+        row('exchanges', 'amt_provision acm from pre (2-certificate chain)', exchanges(sim, b),
+            'minimum ~8: challenge, Gets, hash Enumerate, 2 AddNextCertInChain, AdminSetup')
+        shutil.rmtree(zone, ignore_errors=True)
 
 
 def bench_discovery():

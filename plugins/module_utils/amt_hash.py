@@ -66,11 +66,11 @@ def _put_representation(raw, enable):
 
 
 def run_hash(client, params, check_mode=False, diff=False):
-    """Converge one hash to params['state'] (present/absent/enabled/disabled) or list the table (info)."""
+    """Converge one hash to params['state'] (present/absent/enabled/disabled), or only list the table (None)."""
     state = params['state']
     before = list_hashes(client)
     result = {'changed': False, 'hashes': [_public(h) for h in before]}
-    if state == 'info':
+    if not state:
         return result
     digest, algorithm = params['hash'], params['algorithm']
     match = [h for h in before if h['hash'] == digest and h['algorithm'] == algorithm]

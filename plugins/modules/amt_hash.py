@@ -28,13 +28,12 @@ extends_documentation_fragment:
 options:
   state:
     description:
-      - V(info) computes hashes and, with O(host), lists the device table without changing anything.
+      - Omitted, the module only computes hashes and, with O(host), lists the device table.
       - V(present) adds the hash when it is missing (and enables it when it is there but disabled).
       - V(absent) removes a custom hash; factory entries can only be disabled.
       - V(enabled) and V(disabled) switch an existing entry; V(disabled) on a missing hash changes nothing.
     type: str
-    choices: [info, present, absent, enabled, disabled]
-    default: info
+    choices: [present, absent, enabled, disabled]
   certificate:
     description:
       - Path to the root CA certificate, PEM or DER. When the file holds a chain, the self-signed root is used.
@@ -128,7 +127,7 @@ certificate:
   type: dict
 hash:
   description: The managed hash (lower-case hex) and its algorithm.
-  returned: when O(state) is not V(info)
+  returned: when O(state) is set
   type: dict
   sample: {"hash": "e835ac6d...", "algorithm": "sha256", "name": "Zone CA"}
 hashes:
@@ -199,7 +198,7 @@ def resolve(module):
 
 def main():
     argument_spec = connection_argspec(
-        state=dict(type='str', default='info', choices=['info', 'present', 'absent', 'enabled', 'disabled']),
+        state=dict(type='str', choices=['present', 'absent', 'enabled', 'disabled']),
         certificate=dict(type='path'),
         tls_host=dict(type='str'),
         tls_port=dict(type='int', default=443),
@@ -212,9 +211,9 @@ def main():
     if not amt_certs.HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib('cryptography'), exception=amt_certs.CRYPTOGRAPHY_IMPORT_ERROR)
     params = module.params
-    if params['state'] != 'info' and not (params['certificate'] or params['hash'] or params['tls_host']):
+    if params['state'] and not (params['certificate'] or params['hash'] or params['tls_host']):
         module.fail_json(msg='state=%s needs the hash to manage: give certificate, hash or tls_host' % params['state'])
-    if params['state'] != 'info' and not params['host']:
+    if params['state'] and not params['host']:
         module.fail_json(msg='state=%s changes a device: give host (or set AMT_HOST)' % params['state'])
     try:
         digest, algorithm, name, result = resolve(module)
@@ -223,7 +222,7 @@ def main():
     except Exception as exc:  # a certificate file cryptography cannot parse at all
         module.fail_json(msg='cannot read the certificate: %s' % exc, exception=traceback.format_exc())
     result['changed'] = False
-    if params['state'] != 'info':
+    if params['state']:
         result['hash'] = {'hash': digest, 'algorithm': algorithm, 'name': name}
     if not params['host']:
         module.exit_json(**result)
