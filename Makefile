@@ -9,7 +9,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 
 .PHONY: help setup links build install sanity unit integration test lint demo bench clean \
-	galaxy-check matrix changelog ee docs-check importer ecosystem
+	galaxy-check matrix changelog ee docs-check importer ecosystem release-tools
 
 help:
 	@echo "make demo   - start a simulated AMT fleet on loopback and run the main workflows against it"
@@ -59,27 +59,43 @@ bench: setup links
 	$(PY) scripts/bench.py
 
 # -- release and ecosystem checks -----------------------------------------------------------------
+RVENV := build/release-venv
+
+$(RVENV)/.stamp: tests/requirements-release.txt
+	test -x $(RVENV)/bin/python || $(PYTHON) -m venv $(RVENV)
+	$(RVENV)/bin/python -m pip install -q --upgrade pip
+	$(RVENV)/bin/python -m pip install -q -r tests/requirements-release.txt
+	touch $@
+
+release-tools: $(RVENV)/.stamp links
+
 galaxy-check: setup
 	bash scripts/galaxy_check.sh
 
 matrix:
 	bash scripts/matrix.sh
 
-changelog: setup
-	$(VENV)/bin/antsibull-changelog lint
-	$(PY) scripts/changelog.py
+changelog: release-tools
+	$(RVENV)/bin/antsibull-changelog lint
+	$(RVENV)/bin/python scripts/changelog.py
 
-ee: setup
-	rm -rf build/ee-context
-	$(VENV)/bin/ansible-builder create -f awx/execution-environment.yml -c build/ee-context --output-filename Containerfile -v 1
+ee: release-tools
+	rm -rf build/ee-context awx/oob-amt-*.tar.gz
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path awx/ .
+	$(RVENV)/bin/ansible-builder create -f awx/execution-environment.yml -c build/ee-context --output-filename Containerfile -v 1
 	test -s build/ee-context/Containerfile
+	ls build/ee-context/_build/collections/oob-amt-*.tar.gz
+	# what the image build will read from the installed collection's meta/execution-environment.yml
+	rm -rf build/ee-introspect && $(VENV)/bin/ansible-galaxy collection install --force -p build/ee-introspect awx/oob-amt-*.tar.gz >/dev/null 2>&1
+	$(RVENV)/bin/ansible-builder introspect --sanitize build/ee-introspect | tee build/ee-introspect.txt
+	grep -q lxml build/ee-introspect.txt && grep -q cryptography build/ee-introspect.txt && grep -q libxml2 build/ee-introspect.txt
 	@echo "build context in build/ee-context (building the image needs podman or docker: ansible-builder build)"
 
 docs-check: setup
 	$(PY) scripts/docs_check.py
 
-importer: build
-	$(PY) -m galaxy_importer.main build/oob-amt-*.tar.gz
+importer: build release-tools
+	$(RVENV)/bin/python -m galaxy_importer.main build/oob-amt-*.tar.gz
 
 ecosystem: docs-check changelog ee galaxy-check importer matrix
 
