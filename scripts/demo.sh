@@ -14,9 +14,15 @@ cat > "$demo/fleet.json" <<'JSON'
   "127.30.0.3": {"provisioning_state": 2, "provisioning_mode": 1, "control_mode": 2},
   "127.30.0.4": {"power_state": 8},
   "127.30.0.5": {"power_state": 8},
-  "127.30.0.9": {"provisioning_state": 2, "provisioning_mode": 1, "control_mode": 2, "power_state": 8}
+  "127.30.0.9": {"provisioning_state": 2, "provisioning_mode": 1, "control_mode": 2, "power_state": 8},
+  "127.30.0.11": {"provisioning_state": 0, "provisioning_mode": 1, "control_mode": 0, "local_password": "Demo-Local-11"},
+  "127.30.0.12": {"provisioning_state": 0, "provisioning_mode": 1, "control_mode": 0, "local_password": "Demo-Local-12",
+                  "hash_create_allowed": true}
 }}
 JSON
+# the host-local account the demo would read from /dev/mei0 on a real host
+echo -n Demo-Local-11 > "$demo/local-127.30.0.11.txt"
+echo -n Demo-Local-12 > "$demo/local-127.30.0.12.txt"
 "$py" -m tests.simulator --devices 12 --first-address 127.30.0.1 --state-dir "$demo/state" \
   --request-log "$demo/requests.log" --control-port "$port" --fleet-spec "$demo/fleet.json" \
   > "$demo/simulator.out" 2> "$demo/simulator.err" &

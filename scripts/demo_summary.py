@@ -39,6 +39,13 @@ print('== Devices (Identify, Get AMT_GeneralSettings, Enumerate CIM_ServiceAvail
 for r in [header] + rows:
     print('  '.join(str(v).ljust(w) for v, w in zip(r, widths)))
 print()
+provisioned = sorted(glob.glob(os.path.join(demo, 'results', '*-provision.json')))
+if provisioned:
+    print('== Provisioning (smb_mode and enterprise_mode roles on the devices discovery found unprovisioned)')
+    for path in provisioned:
+        print('  %s: now %s' % (os.path.basename(path)[:-len('-provision.json')],
+                                json.load(open(path))['control_mode'].upper()))
+    print()
 alarms = {}
 for path in sorted(glob.glob(os.path.join(demo, 'results', '*-alarms.json'))):
     alarms[os.path.basename(path)[:-len('-alarms.json')]] = json.load(open(path))

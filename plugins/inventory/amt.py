@@ -99,6 +99,20 @@ options:
     type: str
     choices: [amt, address]
     default: amt
+  rmcp_ping:
+    description:
+      - Before the TCP probes, send an ASF/RMCP presence ping (UDP, O(rmcp_port)) to every address of O(ranges) and
+        O(hosts) (IPv4 only), over one socket with at most O(concurrency) pings unanswered and O(timeout) per ping.
+      - A pong is evidence only. A device that also identifies as AMT over HTTP gets the parsed pong as C(amt_rmcp);
+        an address that answers only the ping does not become a host (it is listed at verbosity C(-vvv)).
+      - Off by default, because UDP 623 is often filtered and a pong proves only that some management controller
+        (AMT, a server BMC, a DASH NIC) answered.
+    type: bool
+    default: false
+  rmcp_port:
+    description: UDP port of the presence ping (RMCP). Used only with O(rmcp_ping).
+    type: int
+    default: 623
   connection:
     description: Value of C(ansible_connection) for the hosts; out-of-band work runs on the controller.
     type: str
@@ -132,6 +146,7 @@ import os
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.display import Display
 
 try:
     from ansible.utils.unsafe_proxy import wrap_var as make_unsafe
@@ -143,7 +158,10 @@ from ansible_collections.oob.amt.plugins.module_utils.amt_discovery import Disco
 
 HOST_VARS = ('amt_host', 'amt_port', 'amt_use_tls', 'amt_version', 'amt_realm', 'amt_uuid', 'amt_provisioning_state',
              'amt_control_mode', 'amt_power_state', 'amt_discovered_at', 'amt_hostname', 'amt_domain', 'amt_server',
-             'amt_enriched', 'amt_enrich_error', 'amt_tls_verified')
+             'amt_enriched', 'amt_enrich_error', 'amt_tls_verified', 'amt_rmcp')
+
+
+display = Display()
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -169,6 +187,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError('%s: option ports must list ports between 1 and 65535' % path)
         if self.get_option('concurrency') < 1 or self.get_option('timeout') <= 0:
             raise AnsibleParserError('%s: options concurrency and timeout must be positive' % path)
+        if self.get_option('rmcp_ping') and not 1 <= int(self.get_option('rmcp_port')) <= 65535:
+            raise AnsibleParserError('%s: option rmcp_port must be between 1 and 65535' % path)
 
         cache_key = self.get_cache_key(path)
         read_cache = self.get_option('cache') and cache
@@ -192,13 +212,23 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if not isinstance(cred, dict) or not cred.get('ranges'):
                 raise AnsibleParserError('option credentials: each entry needs ranges (and username/password)')
             credentials.append(cred)
-        return discover(ranges, hosts, ports=ports, concurrency=self.get_option('concurrency'),
-                        timeout=self.get_option('timeout'), username=self.get_option('username'),
-                        password=self.get_option('password'), credentials=credentials,
-                        enrich_devices=self.get_option('enrich'),
-                        options={'validate_certs': self.get_option('validate_certs'),
-                                 'ca_path': self.get_option('ca_path') and os.path.expanduser(self.get_option('ca_path')),
-                                 'timeout': self.get_option('timeout')})
+        stats = {}
+        devices = discover(ranges, hosts, ports=ports, concurrency=self.get_option('concurrency'),
+                           timeout=self.get_option('timeout'), username=self.get_option('username'),
+                           password=self.get_option('password'), credentials=credentials,
+                           enrich_devices=self.get_option('enrich'),
+                           options={'validate_certs': self.get_option('validate_certs'),
+                                    'ca_path': self.get_option('ca_path') and os.path.expanduser(self.get_option('ca_path')),
+                                    'timeout': self.get_option('timeout')},
+                           stats=stats, rmcp_ping=self.get_option('rmcp_ping'), rmcp_port=self.get_option('rmcp_port'))
+        if 'rmcp' in stats:
+            ping = stats['rmcp']
+            display.vvv('oob.amt.amt: RMCP presence ping: %d pinged, %d answered, %d answered but are not AMT over HTTP'
+                        % (ping.get('pinged', 0), ping.get('answered', 0), len(stats.get('rmcp_only', []))))
+            if stats.get('rmcp_only'):
+                display.vvv('oob.amt.amt: answered the RMCP ping but did not identify as AMT (not added as hosts): %s'
+                            % ', '.join(stats['rmcp_only']))
+        return devices
 
     def _name_for(self, device, used):
         name = device['address']

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import ssl
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
@@ -64,6 +65,41 @@ def check_connection_params(params):
         cleaned = fingerprint.replace(':', '').replace('-', '').replace(' ', '').lower()
         if len(cleaned) != 64 or any(c not in '0123456789abcdef' for c in cleaned):
             raise ValueError('option cert_fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed)')
+    if params.get('use_tls') is not False:
+        check_tls_files(params)
+
+
+def _ssl_reason(exc):
+    return getattr(exc, 'reason', None) or str(exc)
+
+
+def check_tls_files(params):
+    """Load CA, ciphers and client key pair the way the client will, so bad files fail here, naming the option."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ca_path = params.get('ca_path')
+    if ca_path and os.path.isfile(ca_path) and params.get('validate_certs') is not False \
+            and not params.get('cert_fingerprint'):
+        try:
+            ctx.load_verify_locations(cafile=ca_path)
+        except (ssl.SSLError, ValueError) as exc:
+            raise ValueError('option ca_path: %s holds no usable PEM CA certificate (%s)' % (ca_path, _ssl_reason(exc)))
+    ciphers = params.get('ciphers')
+    if ciphers:
+        try:
+            ctx.set_ciphers(ciphers)
+        except ssl.SSLError:
+            raise ValueError('option ciphers: OpenSSL supports none of the ciphers in %r' % ciphers)
+    cert, key = params.get('client_cert'), params.get('client_key')
+    if cert and key:
+        try:
+            ctx.load_cert_chain(cert, key, password=lambda: b'')
+        except (ssl.SSLError, ValueError) as exc:
+            reason = _ssl_reason(exc)
+            if 'MISMATCH' in str(reason).upper():
+                raise ValueError('options client_cert and client_key: the key in %s does not belong to the '
+                                 'certificate in %s' % (key, cert))
+            raise ValueError('options client_cert and client_key: cannot load %s / %s as an unencrypted PEM '
+                             'certificate and key (%s)' % (cert, key, reason))
 
 
 def client_from_params(params, **overrides):

@@ -7,6 +7,11 @@ Each worker holds at most one socket, so the scan never has more than `concurren
 A closed address costs a refused TCP connect and no HTTP; an AMT device costs one unauthenticated
 HTTP exchange (a WS-Man Identify); optional authenticated enrichment adds a few reads per device.
 Addresses are generated lazily, so memory stays flat even for a /16.
+
+With `rmcp_ping`, an ASF presence ping (UDP 623, see rmcp.py) goes to the whole range first, over one
+socket with the same bound on pings in flight; its answers are evidence attached to the devices that
+HTTP identifies as AMT (`amt_rmcp`), never hosts of their own: addresses that answer only the ping
+are reported in `stats['rmcp_only']`.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,6 +24,7 @@ import threading
 from ansible_collections.oob.amt.plugins.module_utils.amt_constants import (
     CONTROL_MODES, PROVISIONING_STATES, power_state_name)
 from ansible_collections.oob.amt.plugins.module_utils.amt_info import uuid_from_platform_guid
+from ansible_collections.oob.amt.plugins.module_utils.rmcp import RMCP_PORT, presence_ping
 from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
 from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import (
     WsmanAuthError, WsmanConnectionError, WsmanError, WsmanTimeoutError, WsmanTLSError)
@@ -168,14 +174,20 @@ def enrich(address, port, use_tls, username, password, options):
 
 
 def discover(ranges, hosts=(), ports=(16993, 16992), concurrency=128, timeout=2.0, username=None, password=None,
-             credentials=None, enrich_devices=True, options=None, stats=None):
+             credentials=None, enrich_devices=True, options=None, stats=None, rmcp_ping=False, rmcp_port=RMCP_PORT):
     """Probe every address with at most `concurrency` workers; return a list of device dicts."""
     options = dict(options or {})
     options.setdefault('timeout', timeout)
+    stats = stats if stats is not None else {}
+    pongs = {}
+    if rmcp_ping:
+        ping_stats = {}
+        pongs = presence_ping(iter_addresses(ranges, hosts), timeout=timeout, concurrency=concurrency, port=rmcp_port,
+                              stats=ping_stats)
+        stats['rmcp'] = ping_stats
     addresses = iter_addresses(ranges, hosts)
     lock = threading.Lock()
     found = []
-    stats = stats if stats is not None else {}
     stats.update({'probed': 0, 'found': 0, 'peak_workers_busy': 0})
     busy = [0]
 
@@ -204,6 +216,8 @@ def discover(ranges, hosts=(), ports=(16993, 16992), concurrency=128, timeout=2.
                         'amt_server': info.get('server'),
                         'amt_discovered_at': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
                     }
+                    if address in pongs:
+                        device['amt_rmcp'] = pongs[address]
                     user, secret = credentials_for(address, credentials, username, password)
                     if enrich_devices and secret:
                         device.update(enrich(address, port, use_tls, user, secret, options))
@@ -221,6 +235,9 @@ def discover(ranges, hosts=(), ports=(16993, 16992), concurrency=128, timeout=2.
     for t in threads:
         t.join()
     stats['found'] = len(found)
+    if rmcp_ping:
+        hosts_found = set(d['address'] for d in found)
+        stats['rmcp_only'] = sorted((a for a in pongs if a not in hosts_found), key=_sort_key)
     found.sort(key=lambda d: _sort_key(d['address']))
     return found
 

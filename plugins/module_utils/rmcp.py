@@ -159,7 +159,8 @@ def presence_ping(addresses, timeout=1.0, concurrency=128, port=RMCP_PORT, stats
     stats = stats if stats is not None else {}
     stats.update({'pinged': 0, 'answered': 0, 'ignored': 0, 'peak_in_flight': 0})
     results = {}
-    inflight = {}        # ip -> [name, tag, deadline]
+    by_ip = {}           # ip -> pong, for names that resolve to an address that already answered
+    inflight = {}        # ip -> [[names], tag, deadline]
     pending = iter(addresses)
     deferred = []
     exhausted = False
@@ -179,7 +180,13 @@ def presence_ping(addresses, timeout=1.0, concurrency=128, port=RMCP_PORT, stats
                         exhausted = True
                         break
                     ip = _ipv4(name)
-                    if ip is None or ip in inflight or ip in results:
+                    if ip is None:
+                        continue
+                    if ip in by_ip:
+                        results[name] = by_ip[ip]
+                        continue
+                    if ip in inflight:
+                        inflight[ip][0].append(name)
                         continue
                 tag = counter % 0xFF
                 try:
@@ -192,7 +199,7 @@ def presence_ping(addresses, timeout=1.0, concurrency=128, port=RMCP_PORT, stats
                     continue        # unreachable network, broadcast refused, ...: no answer possible
                 counter += 1
                 stats['pinged'] += 1
-                inflight[ip] = [name, tag, time.monotonic() + timeout]
+                inflight[ip] = [[name], tag, time.monotonic() + timeout]
                 stats['peak_in_flight'] = max(stats['peak_in_flight'], len(inflight))
             if not inflight and exhausted and not deferred:
                 break
@@ -200,18 +207,18 @@ def presence_ping(addresses, timeout=1.0, concurrency=128, port=RMCP_PORT, stats
             wait = min([entry[2] for entry in inflight.values()] or [now + 0.05]) - now
             readable, _w, _x = select.select([sock], [sock] if blocked else [], [], max(0.0, wait))
             if readable:
-                _drain(sock, inflight, results, int(port), stats)
+                _drain(sock, inflight, results, by_ip, int(port), stats)
             now = time.monotonic()
             for ip in [ip for ip, entry in inflight.items() if entry[2] <= now]:
                 del inflight[ip]
     finally:
         sock.close()
-    stats['answered'] = len(results)
+    stats['answered'] = len(by_ip)
     return results
 
 
-def _drain(sock, inflight, results, port, stats):
-    while True:
+def _drain(sock, inflight, results, by_ip, port, stats):
+    for _dummy in range(1024):      # bounded, so a flood cannot hold the loop past the deadlines
         try:
             data, source = sock.recvfrom(512)
         except (BlockingIOError, InterruptedError):
@@ -226,4 +233,6 @@ def _drain(sock, inflight, results, port, stats):
             stats['ignored'] += 1
             continue
         del inflight[source[0]]
-        results[entry[0]] = pong
+        by_ip[source[0]] = pong
+        for name in entry[0]:
+            results[name] = pong

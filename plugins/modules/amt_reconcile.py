@@ -102,6 +102,23 @@ def _write(path, content):
     return True
 
 
+STRING_FIELDS = ('name', 'uuid', 'serial', 'hostname')
+
+
+def check_records(option, records):
+    """Refuse records the matcher cannot use; the message names the option, the entry and the field."""
+    for i, record in enumerate(records or []):
+        for field in STRING_FIELDS:
+            value = record.get(field)
+            allowed = (str,) if field in ('uuid', 'hostname') else (str, int)     # uuid and hostname are lower-cased
+            if value is not None and (isinstance(value, bool) or not isinstance(value, allowed)):
+                return 'option %s[%d].%s must be a string, got %s' % (option, i, field, type(value).__name__)
+        macs = record.get('macs')
+        if macs is not None and (not isinstance(macs, list) or any(m is not None and not isinstance(m, str) for m in macs)):
+            return 'option %s[%d].macs must be a list of MAC address strings' % (option, i)
+    return None
+
+
 def main():
     module = AnsibleModule(argument_spec=dict(
         out_of_band=dict(type='list', elements='dict', required=True),
@@ -112,6 +129,11 @@ def main():
         title=dict(type='str', default='AMT reconciliation'),
     ), supports_check_mode=True)
     p = module.params
+    problem = check_records('out_of_band', p['out_of_band']) or check_records('in_band', p['in_band'])
+    if problem:
+        module.fail_json(msg=problem)
+    if p['dest'] and os.path.exists(p['dest']) and not os.path.isdir(p['dest']):
+        module.fail_json(msg='option dest: %s exists and is not a directory' % p['dest'])
     report = reconcile(p['out_of_band'], p['in_band'])
     renderers = {'json': ('reconcile.json', lambda: json.dumps(report, indent=2, sort_keys=True) + '\n'),
                  'markdown': ('reconcile.md', lambda: to_markdown(report, p['title'])),

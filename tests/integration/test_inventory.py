@@ -128,9 +128,66 @@ def test_compose_keyed_groups_and_address_names(net):
 
 @pytest.mark.parametrize('options,fragment', [({'ranges': ['10.0.0.0/33']}, 'option ranges'),
                                               ({'ranges': ['10.0.0.9-10.0.0.1']}, 'ends before'),
-                                              ({'ports': [0]}, 'ports'), ({'concurrency': 0}, 'positive')])
+                                              ({'ports': [0]}, 'ports'), ({'concurrency': 0}, 'positive'),
+                                              ({'rmcp_ping': True, 'rmcp_port': 70000}, 'rmcp_port')])
 def test_bad_config_refused(net, options, fragment):
     net.clear_log()
     proc = inventory(write_config(net, **options), '--list')
     assert fragment in proc.stderr + proc.stdout
     assert net.log_entries() == []
+
+
+# -- ASF/RMCP presence ping (rmcp_ping) ------------------------------------------------------------------
+
+@pytest.fixture(scope='module')
+def rmcp_net():
+    """Three AMT devices answering pings on a high UDP port (.2 with its ping response disabled), an Apache
+    neighbour and a black hole that stay silent, and a BMC-like address that answers RMCP but has no AMT."""
+    from tests.simulator.harness import Simulator, free_port
+    port = free_port()
+    sim = Simulator(devices=1, extra_args=['--rmcp-port', str(port)])
+    base = sim.first_address.rsplit('.', 1)[0]
+    sim.devices = 3
+    sim.fleet_spec = {'devices': {'%s.2' % base: {'rmcp_ping': False},
+                                  '%s.3' % base: {'amt_version': '11.8.50.3425'}},
+                      'non_amt_http': ['%s.200' % base], 'blackhole': ['%s.201' % base], 'rmcp_only': ['%s.210' % base]}
+    sim.start()
+    sim.base = base
+    sim.rmcp_port = port
+    yield sim
+    sim.stop()
+
+
+def test_rmcp_pong_recorded_on_amt_hosts_only(rmcp_net):
+    sim = rmcp_net
+    proc = inventory(write_config(sim, rmcp_ping=True, rmcp_port=sim.rmcp_port, hostname_source='address'), '--list')
+    assert proc.returncode == 0, proc.stderr
+    hosts = plain(json.loads(proc.stdout))['_meta']['hostvars']
+    assert sorted(hosts) == sorted(sim.addresses)        # not .210 (RMCP only), .200 (Apache), .201 (black hole)
+    first = hosts['%s.1' % sim.base]['amt_rmcp']
+    assert first['iana'] == 343 and first['asf_version'] == '1.0' and first['ipmi'] is False and first['dash'] is True
+    assert first['amt_port'] == 16993 and first['amt_provisioning_state'] == 'post'
+    assert first['amt_version'] == '.'.join(sim.state('%s.1' % sim.base)['amt_version'].split('.')[:2])
+    assert hosts['%s.3' % sim.base]['amt_rmcp']['amt_version'] == '11.8'
+    assert 'amt_rmcp' not in hosts['%s.2' % sim.base]     # AMT with the ping response off: still a host
+    assert '__ansible_unsafe' in json.dumps(json.loads(proc.stdout)['_meta']['hostvars']['%s.1' % sim.base]['amt_rmcp'])
+
+
+def test_rmcp_only_address_reported_not_added(rmcp_net):
+    sim = rmcp_net
+    proc = inventory(write_config(sim, rmcp_ping=True, rmcp_port=sim.rmcp_port), '--graph', '-vvv')
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert 'did not identify as AMT (not added as hosts): %s.210' % sim.base in out
+    assert '3 answered, 1 answered but are not AMT over HTTP' in out
+    graph = proc.stdout[proc.stdout.index('@all:'):]
+    assert '%s.210' % sim.base not in graph and '%s.200' % sim.base not in graph
+
+
+def test_rmcp_off_by_default(rmcp_net):
+    sim = rmcp_net
+    proc = inventory(write_config(sim, hostname_source='address'), '--list')
+    assert proc.returncode == 0, proc.stderr
+    hosts = plain(json.loads(proc.stdout))['_meta']['hostvars']
+    assert sorted(hosts) == sorted(sim.addresses)
+    assert not any('amt_rmcp' in v for v in hosts.values())

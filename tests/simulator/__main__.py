@@ -27,6 +27,9 @@ def parse_args(argv=None):
     p.add_argument('--http-only', action='store_true', help='serve only plain HTTP on 16992')
     p.add_argument('--no-tls', action='store_true', help='no TLS listeners and no CA (fastest start)')
     p.add_argument('--seed', default='', help='seed for the generated device data')
+    p.add_argument('--rmcp-port', type=int, default=623,
+                   help='UDP port of the ASF/RMCP presence pong on every device address (0: none; if binding fails, '
+                        'RMCP is skipped with a warning)')
     return p.parse_args(argv)
 
 

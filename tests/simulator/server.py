@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import struct
+import sys
 import time
 
 from tests.simulator import registry, soap
@@ -191,6 +192,7 @@ class Fleet:
             self.servers.extend(await asyncio.gather(*loop_start[i:i + 500]))
         if self.args.control_port:
             self.servers.append(await asyncio.start_server(self._control, '127.0.0.1', self.args.control_port))
+        await self._start_rmcp()
 
     async def _listen(self, addr, port, device, tls, interface):
         async def handler(reader, writer):
@@ -547,6 +549,62 @@ class Fleet:
         return soap.envelope(req.message_id, req.action + 'Response', message_id, req.resource_uri, body, soap.NS_WSEN,
                              main_ns, registry_ns_common())
 
+    # -- ASF/RMCP presence pong (UDP) --------------------------------------------------------------
+    async def _start_rmcp(self):
+        """A UDP responder per AMT device (and per spec 'rmcp_only' address, like a server BMC).
+
+        Written independently of plugins/module_utils/rmcp.py on purpose, so an encoding mistake there is
+        not mirrored here. Non-AMT neighbours (non_amt_http, blackhole) stay silent, as does a device whose
+        state has rmcp_ping: false (AMT with the ping response disabled).
+        """
+        port = getattr(self.args, 'rmcp_port', 623)
+        if not port:
+            return
+        loop = asyncio.get_running_loop()
+        targets = [(addr, device) for addr, device in self.devices.items()]
+        targets += [(addr, None) for addr in self.spec.get('rmcp_only', [])]
+        for addr, device in targets:
+            try:
+                transport, _proto = await loop.create_datagram_endpoint(
+                    lambda device=device: _RmcpResponder(self, device), local_addr=(addr, port))
+            except OSError as exc:
+                sys.stderr.write('simulator: WARNING: RMCP presence pong disabled, cannot bind UDP %s:%d: %s\n'
+                                 % (addr, port, exc))
+                sys.stderr.flush()
+                for server in self.servers:
+                    if isinstance(server, asyncio.DatagramTransport):
+                        server.close()
+                self.servers = [s for s in self.servers if not isinstance(s, asyncio.DatagramTransport)]
+                return
+            self.servers.append(transport)
+
+    def rmcp_pong(self, device, tag):
+        """The Presence Pong an AMT device sends (Intel AMT SDK, 'Use RMCP Ping to Determine the Platform State').
+
+        RMCP 06 00 FF 06, ASF header with IANA 4542, type 0x40, the ping's tag, data length 0x10; data: IANA 343
+        (Intel, not 4542: AMT fills the OEM-defined field), OEM = web-services port (16993 with TLS, 16992
+        without, 0 before setup; big-endian), version byte (major << 4 | minor, 0 if the major does not fit
+        in 4 bits, then reserved bytes 1-2 = major, minor), provisioning state; supported entities 0x01
+        (ASF 1.0, no IPMI: AMT is not an IPMI BMC); supported interactions 0x20 (DASH, AMT 5.1 and later).
+        A device without state (spec 'rmcp_only') answers like a generic IPMI BMC: IANA 4542, OEM 0,
+        entities 0x81 (IPMI + ASF 1.0), interactions 0x80 (RMCP security extensions).
+        """
+        if device is None:
+            data = struct.pack('!I4sBB6s', 4542, b'\x00' * 4, 0x81, 0x80, b'\x00' * 6)
+        else:
+            state = device.state
+            prov = int(state.get('provisioning_state') or 0)
+            tls = self.ca is not None and not self.args.http_only
+            web_port = 0 if prov == 0 else (16993 if tls else 16992)
+            try:
+                major, minor = [int(x) for x in str(state.get('amt_version', '0.0')).split('.')[:2]]
+            except ValueError:
+                major, minor = 0, 0
+            version = (major << 4 | minor) if major < 16 and minor < 16 else 0
+            extra = bytes([major & 0xFF, minor & 0xFF]) if not version else b'\x00\x00'
+            data = struct.pack('!IHBBBB6s', 343, web_port, version, prov & 0xFF, 0x01, 0x20, extra + b'\x00' * 4)
+        return struct.pack('!BBBBIBBBB', 0x06, 0x00, 0xFF, 0x06, 4542, 0x40, tag, 0x00, len(data)) + data
+
     # -- non-AMT neighbours -------------------------------------------------------------------
     async def _non_amt(self, reader, writer):
         try:
@@ -612,6 +670,34 @@ class Fleet:
                 device.save()
                 return 200, device.state
         return 404, {'error': 'unknown control request'}
+
+
+class _RmcpResponder(asyncio.DatagramProtocol):
+    """Answers a well-formed ASF Presence Ping with a Presence Pong; anything else is dropped, like firmware."""
+
+    def __init__(self, fleet, device):
+        self.fleet = fleet
+        self.device = device
+        self.transport = None
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def datagram_received(self, data, addr):
+        if len(data) != 12:
+            return
+        version, _res, _seq, klass, iana, mtype, tag, _res2, length = struct.unpack('!BBBBIBBBB', data)
+        if version != 0x06 or klass != 0x06 or iana != 4542 or mtype != 0x80 or length != 0:
+            return
+        if self.device is not None and self.device.state.get('rmcp_ping') is False:
+            return
+        try:
+            self.transport.sendto(self.fleet.rmcp_pong(self.device, tag), addr)
+        except OSError:
+            pass
+
+    def error_received(self, exc):
+        pass
 
 
 def registry_ns_common():

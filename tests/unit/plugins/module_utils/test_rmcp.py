@@ -30,7 +30,7 @@ def test_parse_ping_roundtrip_and_refusals():
     assert rmcp.parse_ping(rmcp.build_ping(7)) == 7
     assert rmcp.parse_ping(PING_2A[:-1]) is None
     assert rmcp.parse_ping(PING_2A + b'\x00') is None
-    assert rmcp.parse_ping(PING_2A[:9] + b'\x40' + PING_2A[10:]) is None
+    assert rmcp.parse_ping(PING_2A[:8] + b'\x40' + PING_2A[9:]) is None
     assert rmcp.parse_ping(AMT_PONG) is None
 
 
@@ -198,6 +198,20 @@ def test_presence_ping_concurrency_bounds_unanswered_pings():
     elapsed = time.monotonic() - start
     assert result == {} and stats['pinged'] == 20 and stats['peak_in_flight'] == 5
     assert 0.75 <= elapsed < 2.0       # 4 windows of 0.2 s
+
+
+def test_presence_ping_duplicates_pinged_once():
+    base = '127.63.%d' % (time.monotonic_ns() % 200 + 1)
+    port, rs = _responders([(base + '.1', 'ok')])
+    try:
+        result = rmcp.presence_ping([base + '.1', 'localhost', base + '.1'], timeout=0.3, port=port)
+        stats = {}
+        again = rmcp.presence_ping(iter([base + '.1', base + '.1']), timeout=0.3, concurrency=1, port=port, stats=stats)
+    finally:
+        for r in rs:
+            r.close()
+    assert list(result) == [base + '.1'] and list(again) == [base + '.1']
+    assert stats['pinged'] == 1 and stats['answered'] == 1
 
 
 def test_presence_ping_empty():
