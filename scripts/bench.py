@@ -134,6 +134,41 @@ def bench_discovery():
             sim.stop()
 
 
+_WIDE_SCAN = '''
+import json, resource, sys, time
+sys.path[:0] = sys.argv[3:]
+from ansible_collections.oob.amt.plugins.module_utils.amt_discovery import discover
+t = time.monotonic()
+found = discover([sys.argv[1]], [], ports=[16992, 16993], concurrency=int(sys.argv[2]), timeout=1.0,
+                 enrich_devices=False)
+print(json.dumps({'wall': time.monotonic() - t, 'found': len(found),
+                  'rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+'''
+
+
+def bench_wide_discovery(concurrency=256):
+    """A /18 and a /16 of closed loopback addresses: peak memory must not grow with the range (the address
+    iterator is lazy, results only hold AMT devices) and time must grow with addresses / concurrency."""
+    sim = Simulator(devices=8)
+    sim.start()
+    try:
+        second = int(sim.first_address.split('.')[1])
+        for prefix in (18, 16):
+            net = '127.%d.0.0/%d' % (second, prefix)
+            proc = subprocess.run([PY, '-c', _WIDE_SCAN, net, str(concurrency), os.path.join(REPO, '.collections'), REPO],
+                                  capture_output=True, text=True, check=False)
+            if proc.returncode:
+                row('discovery', '%s closed addresses' % net, 'error', proc.stderr.strip().splitlines()[-1][:120])
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            addresses = 2 ** (32 - prefix)
+            row('discovery', '/%d (%d addr, 2 ports each), %d devices, rest closed, unauthenticated' % (prefix, addresses, 8),
+                '%.1f s' % r['wall'], 'found %d, peak RSS %.0f MiB, %.0f addresses/s, concurrency %d'
+                % (r['found'], r['rss_mib'], addresses / r['wall'], concurrency))
+    finally:
+        sim.stop()
+
+
 def bench_fleet_power(n=500):
     with Simulator(devices=n, ready_timeout=300) as sim:
         inv = inventory_for(sim)
@@ -220,6 +255,7 @@ def main():
     print('%-12s %-58s %-14s %s' % ('section', 'measurement', 'value', 'notes'))
     bench_exchanges()
     bench_discovery()
+    bench_wide_discovery()
     bench_fleet_power(int(os.environ.get('BENCH_FLEET', '500')))
     bench_capacity()
     from ansible.release import __version__ as ansible_version

@@ -9,7 +9,8 @@ run() {  # run <python> <ansible-core spec> <name>
   [ -x "$venv/bin/python" ] || "$1" -m venv "$venv"
   "$venv/bin/python" -m pip install -q --upgrade pip
   "$venv/bin/python" -m pip install -q "ansible-core$2" -r requirements.txt pytest hypothesis pyyaml pyfatfs
-  echo "== $("$venv/bin/ansible" --version | head -1) on $("$venv/bin/python" --version)"
+  "$venv/bin/ansible" --version > "$venv/version.txt"
+  echo "== $(sed -n 1p "$venv/version.txt") on $("$venv/bin/python" --version)"
   "$venv/bin/python" -m pytest tests/unit -q -p no:cacheprovider
 }
 run python3.11 '>=2.16,<2.17' core216

@@ -212,6 +212,7 @@ class Fleet:
 
     # -- logging ----------------------------------------------------------------------------
     def log(self, device, port, status, req=None):
+        # called before the answer is written: a client that has its answer finds the exchange logged
         if self.log_fh is None:
             return
         entry = {'device': device.address, 'port': port, 'status': status,
@@ -310,15 +311,15 @@ class Fleet:
             return False
         if faults.get('http_500'):
             body = b'<html><body>Internal Error</body></html>'
+            self.log(device, port, 500)
             writer.write(self._headers(device, 500, 'Internal Error', 'text/html',
                                        ['Content-Length: %d' % len(body), 'Connection: close']) + body)
             await writer.drain()
-            self.log(device, port, 500)
             return False
         if faults.get('http_400_empty'):
+            self.log(device, port, 400)
             writer.write(self._headers(device, 400, 'Bad Request', None, ['Content-Length: 0']))
             await writer.drain()
-            self.log(device, port, 400)
             return True
 
         close_after = request.headers.get('connection', '').lower() == 'close'
@@ -326,14 +327,14 @@ class Fleet:
             body = b'Method not allowed'
             writer.write(self._headers(device, 405, 'Method Not Allowed', 'text/plain',
                                        ['Content-Length: %d' % len(body)]) + body)
-            await writer.drain()
             self.log(device, port, 405)
+            await writer.drain()
             return not close_after
         if request.path.split('?')[0] != '/wsman':
             body = b'<html><body>Not Found</body></html>'
+            self.log(device, port, 404)
             writer.write(self._headers(device, 404, 'Not Found', 'text/html', ['Content-Length: %d' % len(body)]) + body)
             await writer.drain()
-            self.log(device, port, 404)
             return not close_after
 
         parsed = None
@@ -356,8 +357,8 @@ class Fleet:
                 writer.write(self._headers(device, 401, 'Unauthorized', 'text/html',
                                            ['WWW-Authenticate: %s' % challenge, 'Content-Length: %d' % len(HTML_401),
                                             'Connection: close']) + HTML_401)
-                await writer.drain()
                 self.log(device, port, 401, parsed)
+                await writer.drain()
                 return False
 
         ctx = Context(interface=interface, tls=tls, username=username, fleet=self)
@@ -385,14 +386,14 @@ class Fleet:
                              (['Connection: close'] if close_after else []))
         data = head + _chunked(payload)
         if faults.get('drop'):
+            self.log(device, port, status, parsed)
             writer.write(data[:len(head) + len(data[len(head):]) // 2])
             await writer.drain()
-            self.log(device, port, status, parsed)
             self._reset(writer)
             return False
+        self.log(device, port, status, parsed)
         writer.write(data)
         await writer.drain()
-        self.log(device, port, status, parsed)
         return not close_after
 
     def _authenticate(self, device, request, interface, faults):
