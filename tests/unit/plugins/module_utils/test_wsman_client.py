@@ -307,3 +307,37 @@ def test_digest_header_sent_is_valid():
     ha2 = hashlib.md5(b'POST:/wsman').hexdigest()
     expect = hashlib.md5(('%s:Nfalse:%s:%s:auth:%s' % (ha1, fields['nc'], fields['cnonce'], ha2)).encode()).hexdigest()
     assert fields['response'] == expect and fields['realm'] == 'Digest:00112233445566778899AABBCCDDEEFF'
+
+
+def test_wrong_ca_fails_clearly(sim, tmp_path):
+    from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import run_mgmtcert
+    params = dict(state='present', ca='internal', path=str(tmp_path), common_name='other.example.com', dns_names=[],
+                  country=None, state_or_province=None, locality=None, organization=None, organizational_unit=[],
+                  is_ca=False, key_type='rsa', key_size=2048, valid_days=5, ca_common_name='Some other CA',
+                  ca_key_size=2048, ca_valid_days=10, renew_before_days=1, force=False, force_ca=False,
+                  seed_compatibility=False, certificate=None, ca_chain=None, remove_ca=False)
+    other_ca = run_mgmtcert(params)['files']['ca_certificate']
+    with pytest.raises(WsmanTLSError) as exc:
+        client(sim, ca_path=other_ca).get('AMT_GeneralSettings')
+    assert 'ca_path' in str(exc.value) and sim.addresses[0] in str(exc.value)
+
+
+def test_minimum_tls_version_is_applied_and_reported(sim):
+    c = client(sim, min_tls_version='1.2')
+    c.get('AMT_GeneralSettings')
+    assert c.tls_version in ('TLSv1.2', 'TLSv1.3')
+    c13 = client(sim, min_tls_version='1.3')
+    c13.get('AMT_GeneralSettings')
+    assert c13.tls_version == 'TLSv1.3'
+
+
+def test_plaintext_warning(sim):
+    from ansible_collections.oob.amt.plugins.module_utils.amt_common import warn_plaintext
+    warnings = []
+
+    class Module(object):
+        def warn(self, msg):
+            warnings.append(msg)
+    warn_plaintext(Module(), {'use_tls': False, 'port': None})
+    warn_plaintext(Module(), {'use_tls': True})
+    assert len(warnings) == 1 and 'plain text' in warnings[0] and '16992' in warnings[0]
