@@ -562,7 +562,7 @@ class Fleet:
         if not port:
             return
         loop = asyncio.get_running_loop()
-        targets = [(addr, device) for addr, device in self.devices.items()]
+        targets = list(self.devices.items())
         targets += [(addr, None) for addr in self.spec.get('rmcp_only', [])]
         for addr, device in targets:
             try:

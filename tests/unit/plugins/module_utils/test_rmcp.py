@@ -14,7 +14,7 @@ PING_2A = bytes.fromhex('0600ff06000011be802a0000')
 
 # A pong as Intel AMT 11.8 in post-provisioning with TLS sends it (Intel SDK layout): IANA 343,
 # OEM = port 16993, version byte 0xB8, state 2; entities ASF 1.0; interactions DASH.
-AMT_PONG = bytes.fromhex('0600ff06000011be402a0010' '00000157' '4261b802' '01' '20' '000000000000')
+AMT_PONG = bytes.fromhex('0600ff06000011be402a0010' + '00000157' + '4261b802' + '01' + '20' + '000000000000')
 
 
 def test_ping_is_byte_exact():
@@ -143,7 +143,7 @@ class Responder:
 
 def _free_loopback_port(addrs):
     """One UDP port free on every address (responders all use the same port, like 623)."""
-    for _ in range(50):
+    for _attempt in range(50):
         probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         probe.bind((addrs[0], 0))
         port = probe.getsockname()[1]
