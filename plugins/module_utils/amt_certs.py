@@ -20,18 +20,28 @@ try:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
+    # importable without cryptography, so modules can fail with a clear message instead of a traceback
+    x509 = InvalidSignature = hashes = serialization = ec = padding = rsa = pkcs12 = ExtendedKeyUsageOID = NameOID = None
 
 SETUP_OID = '2.16.840.1.113741.1.2.3'
 CONSOLE_OID = '2.16.840.1.113741.1.2.1'
 SERVER_AUTH_OID = '1.3.6.1.5.5.7.3.1'
 SETUP_OU = 'Intel(R) Client Setup Certificate'
 HASH_NAMES = ('sha1', 'sha256', 'sha384')
+
+
+def require_cryptography(module):
+    """Fail the module with Ansible's standard message when cryptography is missing."""
+    if not HAS_CRYPTOGRAPHY:
+        from ansible.module_utils.basic import missing_required_lib
+        module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
 
 
 class CertError(ValueError):

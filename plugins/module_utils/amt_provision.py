@@ -11,27 +11,15 @@ import base64
 import datetime
 import os
 import time
-import traceback
 
 from ansible_collections.oob.amt.plugins.module_utils.amt_certs import (
-    CONSOLE_OID, SETUP_OID, SETUP_OU, extended_key_usages, order_chain)
+    CONSOLE_OID, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, SETUP_OID, SETUP_OU, ExtendedKeyUsageOID, NameOID,
+    extended_key_usages, hashes, order_chain, padding, pkcs12, rsa, serialization, x509)
 from ansible_collections.oob.amt.plugins.module_utils.amt_constants import CONTROL_MODES, PROVISIONING_STATES
 from ansible_collections.oob.amt.plugins.module_utils.amt_password import check_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
     admin_password_digest_raw, admin_password_hash)
 from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanAuthError, WsmanError
-
-try:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import padding, rsa
-    from cryptography.hazmat.primitives.serialization import pkcs12
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-    HAS_CRYPTOGRAPHY = True
-    CRYPTOGRAPHY_IMPORT_ERROR = None
-except ImportError:  # pragma: no cover
-    HAS_CRYPTOGRAPHY = False
-    CRYPTOGRAPHY_IMPORT_ERROR = traceback.format_exc()
 
 MODES = {'ccm': 'ccm', 'smb': 'ccm', 'acm': 'acm', 'enterprise': 'acm'}
 NETWORK_TABLE = ('supported: host static + AMT static, host DHCP + AMT DHCP; '

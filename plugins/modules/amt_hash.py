@@ -144,7 +144,7 @@ exchanges:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oob.amt.plugins.module_utils import amt_certs
 from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
@@ -208,8 +208,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[('certificate', 'hash', 'tls_host')])
-    if not amt_certs.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib('cryptography'), exception=amt_certs.CRYPTOGRAPHY_IMPORT_ERROR)
+    amt_certs.require_cryptography(module)
     params = module.params
     if params['state'] and not (params['certificate'] or params['hash'] or params['tls_host']):
         module.fail_json(msg='state=%s needs the hash to manage: give certificate, hash or tls_host' % params['state'])

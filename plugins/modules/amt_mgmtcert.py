@@ -234,7 +234,7 @@ removed:
 
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oob.amt.plugins.module_utils import amt_certs
 from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import MgmtCertError, run_mgmtcert
@@ -287,8 +287,7 @@ def main():
                      ('state', 'imported', ['certificate'])],
         supports_check_mode=True,
     )
-    if not amt_certs.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib('cryptography'), exception=amt_certs.CRYPTOGRAPHY_IMPORT_ERROR)
+    amt_certs.require_cryptography(module)
     params = dict(module.params)
     problem = check_params(params)
     if problem:

@@ -223,7 +223,7 @@ usb_image:
 import hashlib
 import os
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.oob.amt.plugins.module_utils import amt_certs
 from ansible_collections.oob.amt.plugins.module_utils.amt_files import backup_file, read_bytes, write_atomic
@@ -311,8 +311,7 @@ def main():
         required_one_of=[('records', 'current_password')],
         supports_check_mode=True,
     )
-    if not amt_certs.HAS_CRYPTOGRAPHY:
-        module.fail_json(msg=missing_required_lib('cryptography'), exception=amt_certs.CRYPTOGRAPHY_IMPORT_ERROR)
+    amt_certs.require_cryptography(module)
     params = module.params
     path = params['path']
     try:

@@ -130,7 +130,8 @@ CASES = [
     ('amt_usb_setupbin: trusted hash not hex', 'trusted_hashes[0].hash:'),
     ('amt_usb_setupbin: directory does not exist', 'its directory does not exist'),
     ('amt_usb_setupbin: usb_device not a block device', 'is not a block device'),
-    ('amt_usb_setupbin: usb_max_size_gb zero', 'usb_max_size_gb'),
+    pytest.param('amt_usb_setupbin: usb_max_size_gb zero', 'usb_max_size_gb', marks=gap(
+        'amt_usb_setupbin accepts usb_max_size_gb: 0 (it is only compared with the size of a real usb_device)')),
     ('amt_usb_setupbin_info: path missing', 'cannot read it (No such file or directory)'),
     ('amt_usb_setupbin_info: not a setup.bin', 'not a setup.bin'),
     ('amt_usb_setupbin_info: larger than 1 MiB', 'larger than 1 MiB'),
@@ -250,14 +251,16 @@ INVENTORY_CASES = [
     ('nothing to discover', {'ranges': [], 'hosts': []}, 'set ranges or hosts'),
     ('port zero', {'ports': [0]}, 'option ports must list ports between 1 and 65535'),
     ('port above 65535', {'ports': [16993, 70000]}, 'option ports must list ports between 1 and 65535'),
-    ('port not a number', {'ports': ['https']}, 'ports'),
+    pytest.param('port not a number', {'ports': ['https']}, 'option ports', marks=gap(
+        'the inventory plugin reports the bare ValueError "invalid literal for int() with base 10" without the option')),
     ('concurrency zero', {'concurrency': 0}, 'options concurrency and timeout must be positive'),
     ('negative timeout', {'timeout': -1}, 'options concurrency and timeout must be positive'),
     ('timeout not a number', {'timeout': 'soon'}, 'timeout'),
     ('credentials entry without ranges', {'credentials': [{'username': 'admin', 'password': 'Cr3d-Pass!x'}]},
      'option credentials: each entry needs ranges'),
-    ('credentials entry with a bad range', {'credentials': [{'ranges': ['10.0.0.0/33'], 'password': 'Cr3d-Pass!x'}]},
-     'credentials'),
+    pytest.param('credentials entry with a bad range', {'credentials': [{'ranges': ['10.0.0.0/33'], 'password': 'Cr3d-Pass!x'}]},
+                 'option credentials', marks=gap('the inventory plugin does not parse credentials[].ranges before '
+                                                 'discovery: the bad range is ignored and the scan runs')),
     ('unknown hostname_source', {'hostname_source': 'dns'}, 'hostname_source'),
 ]
 
@@ -281,6 +284,7 @@ def inventory_runs(sim):
         return proc
     results = {}
     for case in INVENTORY_CASES:      # one at a time: the request log tells which case reached a device
+        case = case.values if hasattr(case, 'values') else case
         sim.clear_log()
         results[case[0]] = (one(case), sim.log_entries())
     return results
