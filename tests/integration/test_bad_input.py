@@ -272,7 +272,7 @@ def inventory_runs(sim):
                ANSIBLE_INVENTORY_UNPARSED_FAILED='True', AMT_PASSWORD=sim.admin_password, ANSIBLE_NOCOLOR='1')
 
     def one(case):
-        name, options, _fragment = case
+        _name, options, _fragment = case
         cfg = {'plugin': 'oob.amt.amt', 'ranges': ['%s.0/24' % base], 'timeout': 1.0, 'concurrency': 16,
                'ca_path': sim.ca_path}
         cfg.update(yaml.safe_load(yaml.safe_dump(options).replace('{base}', base)))
