@@ -183,8 +183,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         except DiscoveryError as exc:
             raise AnsibleParserError('%s: option ranges: %s' % (path, exc))
         ports = self.get_option('ports')
-        if not ports or any(not 1 <= int(p) <= 65535 for p in ports):
-            raise AnsibleParserError('%s: option ports must list ports between 1 and 65535' % path)
+        try:
+            bad_ports = not ports or any(not 1 <= int(p) <= 65535 for p in ports)
+        except (TypeError, ValueError):
+            bad_ports = True
+        if bad_ports:
+            raise AnsibleParserError('%s: option ports must list ports between 1 and 65535 (numbers), got %r'
+                                     % (path, ports))
+        for i, cred in enumerate(self.get_option('credentials') or []):
+            if not isinstance(cred, dict) or not cred.get('ranges'):
+                raise AnsibleParserError('%s: option credentials: each entry needs ranges (and username/password)' % path)
+            try:
+                for spec in cred['ranges']:
+                    parse_target(spec)
+            except DiscoveryError as exc:
+                raise AnsibleParserError('%s: option credentials[%d].ranges: %s' % (path, i, exc))
         if self.get_option('concurrency') < 1 or self.get_option('timeout') <= 0:
             raise AnsibleParserError('%s: options concurrency and timeout must be positive' % path)
         if self.get_option('rmcp_ping') and not 1 <= int(self.get_option('rmcp_port')) <= 65535:

@@ -35,20 +35,29 @@ class ProvisionError(Exception):
 
 # -- certificates ---------------------------------------------------------------------------------
 
+def _read(path, option):
+    try:
+        with open(path, 'rb') as fh:
+            return fh.read()
+    except (IOError, OSError) as exc:
+        raise ProvisionError('option %s: cannot read %s (%s)' % (option, path, exc.strerror))
+
+
 def load_chain(cert_path=None, key_path=None, pfx_path=None, pfx_password=None):
-    """(certificates leaf..root, private key) from PEM files or a PFX/PKCS#12 bundle."""
+    """(certificates leaf..root, private key) from PEM files or a PFX/PKCS#12 bundle; checked to belong together
+    before anything is sent."""
     if pfx_path:
-        with open(pfx_path, 'rb') as fh:
-            data = fh.read()
+        data = _read(pfx_path, 'provisioning_pfx')
         try:
             key, cert, extra = pkcs12.load_key_and_certificates(
                 data, pfx_password.encode('utf-8') if pfx_password else None)
         except ValueError:
             raise ProvisionError('provisioning_pfx: cannot open the PFX (wrong pfx_password or not PKCS#12)')
+        if key is None or cert is None:
+            raise ProvisionError('provisioning_pfx: the PFX must hold the certificate and its private key')
         certs = [cert] + list(extra or [])
     else:
-        with open(cert_path, 'rb') as fh:
-            data = fh.read()
+        data = _read(cert_path, 'provisioning_cert')
         try:
             certs = x509.load_pem_x509_certificates(data)
         except ValueError:
@@ -56,12 +65,16 @@ def load_chain(cert_path=None, key_path=None, pfx_path=None, pfx_password=None):
                 certs = [x509.load_der_x509_certificate(data)]
             except ValueError:
                 raise ProvisionError('provisioning_cert: %s is neither PEM nor DER certificates' % cert_path)
-        with open(key_path, 'rb') as fh:
-            try:
-                key = serialization.load_pem_private_key(fh.read(), None)
-            except (ValueError, TypeError):
-                raise ProvisionError('provisioning_key: cannot read an unencrypted PEM private key from %s' % key_path)
-    return order_chain(certs), key
+        try:
+            key = serialization.load_pem_private_key(_read(key_path, 'provisioning_key'), None)
+        except (ValueError, TypeError):
+            raise ProvisionError('provisioning_key: cannot read an unencrypted PEM private key from %s' % key_path)
+    chain = order_chain(certs)
+    fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    if key.public_key().public_bytes(*fmt) != chain[0].public_key().public_bytes(*fmt):
+        raise ProvisionError('provisioning_key does not belong to the provisioning certificate %s (give the key of '
+                             'the leaf certificate)' % chain[0].subject.rfc4514_string())
+    return chain, key
 
 
 def _names(cert):

@@ -10,6 +10,7 @@ increasing nonce count, so after the first challenge each request costs one HTTP
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import random
 import re
 import time
 
@@ -148,7 +149,8 @@ class WsmanClient(object):
                         exc.reason = '%s (after %d attempts)' % (exc.reason, attempt + 1)
                     raise
             attempt += 1
-            time.sleep(_BACKOFF * (2 ** (attempt - 1)))
+            # jitter, so clients refused together by a busy device do not come back together
+            time.sleep(_BACKOFF * (2 ** (attempt - 1)) * (0.5 + random.random()))
 
     def _interpret(self, result, operation):
         status = result.status

@@ -48,7 +48,9 @@ class WsmanError(Exception):
 
 class WsmanConnectionError(WsmanError):
     default_hint = ('Check that the device is powered (standby power is enough), reachable on the '
-                    'network and that host/port/use_tls are right')
+                    'network and that host/port/use_tls are right; a device that resets connections it '
+                    'accepted may be at its connection limit (firmware serves only a few at once): lower '
+                    'forks or the number of tasks aimed at it, or retry later')
 
 
 class WsmanTimeoutError(WsmanConnectionError):

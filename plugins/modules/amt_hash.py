@@ -212,6 +212,8 @@ def main():
     params = module.params
     if params['state'] and not (params['certificate'] or params['hash'] or params['tls_host']):
         module.fail_json(msg='state=%s needs the hash to manage: give certificate, hash or tls_host' % params['state'])
+    if not 1 <= params['tls_port'] <= 65535:
+        module.fail_json(msg='option tls_port must be between 1 and 65535')
     if params['state'] and not params['host']:
         module.fail_json(msg='state=%s changes a device: give host (or set AMT_HOST)' % params['state'])
     try:

@@ -261,6 +261,8 @@ def main():
             check_connection_params(p)
         if not 1 <= p['lms_port'] <= 65535:
             raise ValueError('option lms_port must be between 1 and 65535')
+        if p['wait_timeout'] < 1:
+            raise ValueError('option wait_timeout must be at least 1 second')
         result = run_provision(p, local_factory, admin_factory, check_mode=module.check_mode, diff=module._diff)
     except ValueError as err:
         module.fail_json(msg=str(err))

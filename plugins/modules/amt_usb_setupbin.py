@@ -314,6 +314,8 @@ def main():
     amt_certs.require_cryptography(module)
     params = module.params
     path = params['path']
+    if params['usb_max_size_gb'] < 1:
+        module.fail_json(msg='option usb_max_size_gb must be at least 1 (GiB)')
     try:
         records = record_settings(params)
         data = build_file(records, params['version'], consume=params['consume'], scramble=params['scramble'])
