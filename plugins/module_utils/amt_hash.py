@@ -97,7 +97,8 @@ def run_hash(client, params, check_mode=False, diff=False):
                         'HashData': base64.b64encode(bytes.fromhex(digest)).decode('ascii'),
                         'HashType': HASH_TYPES[algorithm]}
             try:
-                client.create(CLASS, instance)
+                epr = client.create(CLASS, instance) or {}
+                wanted['instance_id'] = (epr.get('selectors') or {}).get('InstanceID')
             except WsmanFault as err:
                 if 'AccessDenied' in '%s %s' % (err.subcode, err.reason):
                     raise HashError('the device refused to add it (%s): %s' % (err.reason, USB_HINT))
@@ -110,7 +111,14 @@ def run_hash(client, params, check_mode=False, diff=False):
         if not check_mode:
             client.put(CLASS, _put_representation(current['_raw'], enable), {'InstanceID': current['instance_id']})
     result['changed'] = True
-    result['hashes'] = [_public(h) for h in (before if check_mode else list_hashes(client))]
+    # the table after the change, from what was read and done (no second Enumerate)
+    if wanted is not None:
+        wanted.setdefault('hash_forms', hash_forms(digest))
+    if current is None:
+        after = before + [wanted]
+    else:
+        after = [wanted if h is current else h for h in before if h is not current or wanted is not None]
+    result['hashes'] = [_public(h) for h in after]
     if diff:
         result['diff'] = {'before': _public(current) if current else {},
                           'after': _public(wanted) if wanted else {}}

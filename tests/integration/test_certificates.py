@@ -106,9 +106,12 @@ def test_device_hash_table_converges(ccm_fleet, tmp_path):
     assert check['changed'] and len(ccm_fleet.state(addr)['hashes']) == len(listing['hashes'])
     added = _hash(ccm_fleet, addr, diff=True, hash_certificate=ca, hash_state='present')
     assert added['changed'] and added['diff']['after']['name'] == 'Example Corp AMT Zone CA'
+    assert added['exchanges'] == 3           # challenge, Enumerate, Create: the table after is not read again
+    assert added['hashes'][-1]['instance_id'] and added['hashes'][-1]['hash'] == added['hash']['hash']
     stored = [h for h in ccm_fleet.state(addr)['hashes'] if not h['default']]
     assert [h['hash'] for h in stored] == [added['root_hash']['sha256']['hex']]
-    assert not _hash(ccm_fleet, addr, hash_certificate=ca, hash_state='present')['changed']
+    unchanged = _hash(ccm_fleet, addr, hash_certificate=ca, hash_state='present')
+    assert not unchanged['changed'] and unchanged['exchanges'] == 2
     assert _hash(ccm_fleet, addr, hash_certificate=ca, hash_state='disabled')['changed']
     assert not [h for h in ccm_fleet.state(addr)['hashes'] if not h['default']][0]['enabled']
     assert _hash(ccm_fleet, addr, hash_certificate=ca, hash_state='absent')['changed']
