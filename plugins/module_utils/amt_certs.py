@@ -72,6 +72,11 @@ def load_certificate_file(path, option='certificate'):
     return load_certificates(data, 'option %s (%s)' % (option, path))
 
 
+def load_pkcs12(data, password=None):
+    """(key, certificate, additional certificates) of a PFX; ValueError for a wrong password or non-PKCS#12 data."""
+    return pkcs12.load_key_and_certificates(data, password.encode('utf-8') if password else None)
+
+
 def load_private_key(data, source='key', password=None):
     try:
         return serialization.load_pem_private_key(data, password.encode('utf-8') if password else None)

@@ -17,7 +17,8 @@ __metaclass__ = type
 import os
 
 from ansible_collections.oob.amt.plugins.module_utils import amt_certs as certs
-from ansible_collections.oob.amt.plugins.module_utils.amt_files import ensure_private_dir, read_bytes, write_atomic
+from ansible_collections.oob.amt.plugins.module_utils.amt_files import (
+    backup_file, ensure_private_dir, read_bytes, write_atomic)
 
 FILES = {
     'ca_key': 'ca.key', 'ca_certificate': 'ca.crt', 'key': 'mgmt.key', 'csr': 'mgmt.csr',
@@ -36,11 +37,13 @@ class MgmtCertError(Exception):
 class Store(object):
     """Reads the directory once and collects the writes, so check mode can skip them."""
 
-    def __init__(self, directory, check_mode):
+    def __init__(self, directory, check_mode, backup=False):
         self.directory = directory
         self.check_mode = check_mode
+        self.backup = backup
         self.writes = []
         self.removed = []
+        self.backups = []
 
     def path(self, kind):
         return os.path.join(self.directory, FILES[kind])
@@ -49,10 +52,13 @@ class Store(object):
         return read_bytes(self.path(kind))
 
     def write(self, kind, data, private):
-        if self.read(kind) == data:
+        existing = self.read(kind)
+        if existing == data:
             return False
         self.writes.append(FILES[kind])
         if not self.check_mode:
+            if existing is not None and self.backup:
+                self.backups.append(backup_file(self.path(kind)))
             write_atomic(self.path(kind), data, 0o600 if private else 0o644)
         return True
 
@@ -61,6 +67,8 @@ class Store(object):
             return False
         self.removed.append(FILES[kind])
         if not self.check_mode:
+            if self.backup:
+                self.backups.append(backup_file(self.path(kind)))
             os.unlink(self.path(kind))
         return True
 
@@ -75,14 +83,29 @@ def _cert(store, kind):
         return None  # unreadable: treated as missing and replaced
 
 
-def _key(store, kind):
+def _key(store, kind, replaceable=False):
+    """The key in the directory, None when there is none. A key file that cannot be read is never replaced
+    silently: only with force (replaceable)."""
     data = store.read(kind)
     if data is None:
         return None
     try:
         return certs.load_private_key(data, FILES[kind])
     except certs.CertError:
-        return None
+        if replaceable:
+            return None
+        raise MgmtCertError('%s is not a readable private key; set force: true to replace it (backup: true keeps '
+                            'the old file)' % store.path(kind))
+
+
+def _keep_key(store, kind, key, params):
+    """Refuse to replace an existing key of another type or size without force."""
+    if key is not None and not _key_matches(key, params):
+        have = certs.key_description(key)
+        raise MgmtCertError('%s is a %s %d key and key_type/key_size ask for %s %d; set force: true to replace the key '
+                            '(backup: true keeps the old one)' % (store.path(kind), have[0], have[1],
+                                                                 params['key_type'], params['key_size']))
+    return key
 
 
 def _key_matches(key, params):
@@ -135,13 +158,15 @@ def run_mgmtcert(params, check_mode=False, diff=False, warn=None):
     if params['state'] != 'absent' and os.path.exists(directory) and not os.path.isdir(directory):
         raise MgmtCertError('path %s exists and is not a directory' % directory)
     created_dir = params['state'] != 'absent' and ensure_private_dir(directory, check_mode)
-    store = Store(directory, check_mode)
+    store = Store(directory, check_mode, backup=params.get('backup', False))
     before = {'certificate': _describe(_cert(store, 'certificate')), 'ca': _describe(_cert(store, 'ca_certificate'))}
     handler = {'present': _present, 'csr': _csr, 'imported': _imported, 'absent': _absent}[params['state']]
     result = handler(store, params, warn)
     result['changed'] = bool(store.writes or store.removed or created_dir)
     result['written'] = store.writes
     result['removed'] = store.removed
+    if store.backups:
+        result['backup_files'] = store.backups
     if diff and result['changed']:
         result['diff'] = {'before': before, 'after': {'certificate': result.get('certificate'), 'ca': result.get('ca')}}
     return result
@@ -153,24 +178,33 @@ def _present(store, params, warn):
                             'then state=imported with certificate')
     renew = params['renew_before_days']
     actions = []
-    ca_key, ca_cert = _key(store, 'ca_key'), _cert(store, 'ca_certificate')
-    ca_ok = (ca_key is not None and ca_cert is not None and certs.same_public_key(ca_key.public_key(), ca_cert.public_key())
-             and not certs.validity_problems(ca_cert, renew_before_days=renew) and not params['force_ca'])
-    if not ca_ok:
+    # Keys are kept unless force/force_ca: renewing a certificate re-signs the same key.
+    ca_key = _key(store, 'ca_key', replaceable=params['force_ca'])
+    ca_cert = _cert(store, 'ca_certificate')
+    if ca_key is None or params['force_ca']:
         ca_key = certs.generate_key('rsa', params['ca_key_size'])
-        ca_cert = certs.make_ca(ca_key, params, params['ca_valid_days'])
         store.write('ca_key', certs.key_pem(ca_key), private=True)
+        ca_cert = None
+    ca_ok = (ca_cert is not None and certs.same_public_key(ca_key.public_key(), ca_cert.public_key())
+             and not certs.validity_problems(ca_cert, renew_before_days=renew))
+    if not ca_ok:
+        if ca_cert is not None:
+            warn('the zone CA certificate in %s was renewed: its root hash changed, so every device must trust the '
+                 'new hash (root_hash) before the next activation' % store.path('ca_certificate'))
+        ca_cert = certs.make_ca(ca_key, params, params['ca_valid_days'])
         store.write('ca_certificate', certs.pem(ca_cert), private=False)
         actions.append('created the zone CA %s' % ca_cert.subject.rfc4514_string())
-    key, cert = _key(store, 'key'), _cert(store, 'certificate')
-    cert_ok = (ca_ok and cert is not None and _key_matches(key, params)
-               and certs.same_public_key(key.public_key(), cert.public_key())
+    replace_key = params['force'] or params['force_ca']
+    key = _key(store, 'key', replaceable=replace_key)
+    if key is None or replace_key:
+        key = certs.generate_key(params['key_type'], params['key_size'])
+        store.write('key', certs.key_pem(key), private=True)
+    _keep_key(store, 'key', key, params)
+    cert = _cert(store, 'certificate')
+    cert_ok = (ca_ok and cert is not None and certs.same_public_key(key.public_key(), cert.public_key())
                and certs.signed_by(cert, ca_cert) and matches_request(cert, params)
-               and not certs.validity_problems(cert, renew_before_days=renew) and not params['force'])
+               and not certs.validity_problems(cert, renew_before_days=renew))
     if not cert_ok:
-        if not _key_matches(key, params) or params['force'] or params['force_ca']:
-            key = certs.generate_key(params['key_type'], params['key_size'])
-            store.write('key', certs.key_pem(key), private=True)
         cert = certs.make_management_cert(key, params, ca_key, ca_cert, params['valid_days'])
         store.write('certificate', certs.pem(cert), private=False)
         actions.append('issued the management certificate %s' % cert.subject.rfc4514_string())
@@ -190,11 +224,12 @@ def _report(store, cert, root, actions, kinds):
 
 def _csr(store, params, warn):
     actions = []
-    key = _key(store, 'key')
-    if not _key_matches(key, params) or params['force']:
+    key = _key(store, 'key', replaceable=params['force'])
+    if key is None or params['force']:
         key = certs.generate_key(params['key_type'], params['key_size'])
         store.write('key', certs.key_pem(key), private=True)
         actions.append('generated a %s %d key' % (params['key_type'], params['key_size']))
+    _keep_key(store, 'key', key, params)
     csr = None
     data = store.read('csr')
     if data is not None and not store.writes:

@@ -14,7 +14,7 @@ import time
 
 from ansible_collections.oob.amt.plugins.module_utils.amt_certs import (
     CONSOLE_OID, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, SETUP_OID, SETUP_OU, ExtendedKeyUsageOID, NameOID,
-    extended_key_usages, hashes, order_chain, padding, pkcs12, rsa, serialization, x509)
+    extended_key_usages, hashes, load_pkcs12, order_chain, padding, rsa, serialization, x509)
 from ansible_collections.oob.amt.plugins.module_utils.amt_constants import CONTROL_MODES, PROVISIONING_STATES
 from ansible_collections.oob.amt.plugins.module_utils.amt_password import check_password
 from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
@@ -49,8 +49,7 @@ def load_chain(cert_path=None, key_path=None, pfx_path=None, pfx_password=None):
     if pfx_path:
         data = _read(pfx_path, 'provisioning_pfx')
         try:
-            key, cert, extra = pkcs12.load_key_and_certificates(
-                data, pfx_password.encode('utf-8') if pfx_password else None)
+            key, cert, extra = load_pkcs12(data, pfx_password)
         except ValueError:
             raise ProvisionError('provisioning_pfx: cannot open the PFX (wrong pfx_password or not PKCS#12)')
         if key is None or cert is None:

@@ -13,9 +13,32 @@ import os
 from ansible_collections.oob.amt.plugins.module_utils.amt_files import write_atomic
 
 
+def _address(device):
+    value = device.get('address')
+    if isinstance(value, dict):  # ansible-core 2.19 keeps tagged values as {"value": ..., "tags": ...}
+        value = value.get('value')
+    return value
+
+
+def _devices(data):
+    """(devices, wrap) for the two on-disk forms of the jsonfile cache: a plain JSON list (ansible-core up to
+    2.18) or {"__payload__": "<JSON text>"} (2.19). None when the file is not a cached discovery."""
+    wrapped = isinstance(data, dict) and isinstance(data.get('__payload__'), str) and len(data) == 1
+    if wrapped:
+        try:
+            data = json.loads(data['__payload__'])
+        except ValueError:
+            return None, None
+    if not isinstance(data, list) or not all(isinstance(d, dict) and 'address' in d for d in data):
+        return None, None
+    if wrapped:
+        return data, lambda kept: {'__payload__': json.dumps(kept)}
+    return data, lambda kept: kept
+
+
 def forget_device(cache_dir, address, check_mode=False):
     """Remove the device with this address from every cached discovery in cache_dir; returns the files changed.
-    Files that are not our cache (not a JSON list of devices with an address) are left alone."""
+    Files that are not our cache (not a list of devices with an address) are left alone."""
     changed = []
     cache_dir = os.path.expanduser(cache_dir)
     if not os.path.isdir(cache_dir):
@@ -26,14 +49,14 @@ def forget_device(cache_dir, address, check_mode=False):
             continue
         try:
             with open(path) as fh:
-                devices = json.load(fh)
+                devices, wrap = _devices(json.load(fh))
         except (ValueError, IOError, OSError, UnicodeDecodeError):
             continue
-        if not isinstance(devices, list) or not all(isinstance(d, dict) and 'address' in d for d in devices):
+        if devices is None:
             continue
-        kept = [d for d in devices if d['address'] != address]
+        kept = [d for d in devices if _address(d) != address]
         if len(kept) != len(devices):
             changed.append(path)
             if not check_mode:
-                write_atomic(path, json.dumps(kept, sort_keys=True, indent=4).encode('utf-8'), 0o600)
+                write_atomic(path, json.dumps(wrap(kept), sort_keys=True).encode('utf-8'), 0o600)
     return changed

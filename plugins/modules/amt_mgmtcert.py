@@ -119,7 +119,16 @@ options:
     type: int
     default: 30
   force:
-    description: Issue a new management certificate and key even when the current one is fine.
+    description:
+      - Issue a new management certificate and key even when the current one is fine. Also needed to replace a key
+        whose type or size differs from O(key_type)/O(key_size), or a key file that cannot be read; without it such
+        a run fails and changes nothing.
+      - Renewal (O(renew_before_days)) and changed subject parameters re-sign the existing key; keys are only
+        replaced with O(force) or O(force_ca).
+    type: bool
+    default: false
+  backup:
+    description: Keep a timestamped copy of every file that is replaced or removed.
     type: bool
     default: false
   force_ca:
@@ -230,6 +239,11 @@ removed:
   returned: always
   type: list
   elements: str
+backup_files:
+  description: Copies of replaced or removed files.
+  returned: when O(backup=true) and a file was replaced or removed
+  type: list
+  elements: str
 '''
 
 import traceback
@@ -249,6 +263,11 @@ def check_params(params):
             return 'option %s must be at least 1' % opt
     if params['renew_before_days'] < 0:
         return 'option renew_before_days must not be negative'
+    if params['state'] == 'present':
+        for opt in ('valid_days', 'ca_valid_days'):
+            if params[opt] <= params['renew_before_days']:
+                return ('option %s (%d) must be longer than renew_before_days (%d), or every run would renew'
+                        % (opt, params[opt], params['renew_before_days']))
     for name in params['dns_names'] or []:
         if not name or ' ' in name or len(name) > 253:
             return 'option dns_names: %r is not a DNS name' % name
@@ -277,6 +296,7 @@ def main():
             ca_valid_days=dict(type='int', default=3650),
             renew_before_days=dict(type='int', default=30),
             force=dict(type='bool', default=False),
+            backup=dict(type='bool', default=False),
             force_ca=dict(type='bool', default=False),
             seed_compatibility=dict(type='bool', default=False),
             certificate=dict(type='path'),

@@ -148,7 +148,7 @@ def _write(directory, name, data):
 
 def _files(directory):
     """Certificates and keys that do not belong together, a PFX, unreadable, garbage and oversized files."""
-    keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in range(2)]
+    keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048) for _index in range(2)]
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'bad-input.example.com')])
     now = datetime.datetime.now(datetime.timezone.utc)
     cert = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(keys[0].public_key()) \

@@ -1,5 +1,6 @@
 """amt_mgmtcert, amt_hash, amt_usb_setupbin(_info) and playbooks/enterprise_prepare.yml end to end: twice (the
 second run changes nothing), in check mode, against the simulator's trusted hash table, and on to ACM."""
+import hashlib
 import json
 import os
 import stat
@@ -196,3 +197,58 @@ def test_zone_certificate_change_over_20_devices(tmp_path):
             assert state['control_mode'] == 2 and state['provisioning_state'] == 2
             assert [h['hash'] for h in state['hashes'] if not h['default']] == [new_hash]
         assert sim.admin_password not in run.stdout
+
+
+def test_hash_of_what_a_tls_server_presents(ccm_fleet, tmp_path):
+    from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
+    addr = ccm_fleet.addresses[0]
+    path = tmp_path / 'tls.yml'
+    path.write_text('- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: Hash\n'
+                    '      oob.amt.amt_hash:\n        tls_host: %s\n        tls_port: 16993\n' % addr)
+    run = run_playbook(str(path), _local_inventory(tmp_path))
+    result = run.task('Hash', 'localhost')['result']
+    client = WsmanClient(**ccm_fleet.connection(addr))
+    client.identify()
+    assert result['root_hash']['sha256']['hex'] == client.peer_cert_sha256.replace(':', '').lower()
+    assert not result['changed']
+
+
+def test_enterprise_prepare_with_an_external_ca(tmp_path):
+    """icc -> the CA signs -> icmc -p: the playbook's external path, with a CA made here."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+    zone = str(tmp_path / 'zone')
+    playbook = os.path.join(REPO, 'playbooks', 'enterprise_prepare.yml')
+    inv = _local_inventory(tmp_path)
+    ev = {'prepare_dir': zone, 'prepare_ca': 'external'}
+    first = run_playbook(playbook, inv, ev)
+    assert first.rc == 0, first.stdout[-2000:]
+    assert sorted(os.listdir(zone)) == ['mgmt.csr', 'mgmt.key']
+    with open(os.path.join(zone, 'mgmt.csr'), 'rb') as fh:
+        csr = x509.load_pem_x509_csr(fh.read())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Corp Issuing Root')])
+    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
+          .serial_number(3).not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=99))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), True).sign(ca_key, hashes.SHA256()))
+    builder = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(ca_name).public_key(csr.public_key())
+               .serial_number(4).not_valid_before(now - datetime.timedelta(days=1))
+               .not_valid_after(now + datetime.timedelta(days=60)))
+    for ext in csr.extensions:                       # the CA honours the requested extensions
+        builder = builder.add_extension(ext.value, ext.critical)
+    signed = builder.sign(ca_key, hashes.SHA256())
+    (tmp_path / 'signed.cer').write_bytes(signed.public_bytes(serialization.Encoding.DER))
+    (tmp_path / 'chain.pem').write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    ev.update(prepare_signed_certificate=str(tmp_path / 'signed.cer'), prepare_ca_chain=str(tmp_path / 'chain.pem'),
+              prepare_mebx_password=MEBX)
+    second = run_playbook(playbook, inv, ev)
+    assert second.rc == 0, second.stdout[-2000:]
+    root = second.task('Root CA hash (zman irch)', 'localhost')['result']['root_hash']
+    assert root['sha256']['hex'] == hashlib.sha256(ca.public_bytes(serialization.Encoding.DER)).hexdigest()
+    assert second.task('USB provisioning file for the devices (USBFile -create)', 'localhost')['result']['changed']
+    third = run_playbook(playbook, inv, ev)
+    assert not [r['task'] for r in third.results if r['result'].get('changed')]

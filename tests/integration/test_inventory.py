@@ -112,6 +112,14 @@ def test_cache_second_run_makes_no_connection_and_flush_rescans(net):
     assert net.log_entries() == []
     cached = ''.join(open(os.path.join(cache_dir, f)).read() for f in os.listdir(cache_dir))
     assert 'P@ssw0rd' not in cached
+    # amt_provision forget_on_failure edits this very cache: the forgotten device is gone, still no network
+    from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
+    victim = sorted(h['ansible_host'] for h in plain(json.loads(first.stdout))['_meta']['hostvars'].values())[0]
+    assert len(forget_device(cache_dir, victim)) == 1
+    fourth = inventory(path, '--list')
+    left = [h['ansible_host'] for h in plain(json.loads(fourth.stdout))['_meta']['hostvars'].values()]
+    assert victim not in left and len(left) == len(json.loads(first.stdout)['_meta']['hostvars']) - 1
+    assert net.log_entries() == []
     third = inventory(path, '--list', '--flush-cache')
     assert third.returncode == 0
     assert net.log_entries() != []

@@ -33,7 +33,7 @@ class HeldSlots:
     """Open TCP connections that never start TLS: each holds one of the device's connection slots."""
 
     def __init__(self, addr, count):
-        self.socks = [socket.create_connection((addr, 16993), timeout=5) for _ in range(count)]
+        self.socks = [socket.create_connection((addr, 16993), timeout=5) for _index in range(count)]
         time.sleep(0.3)          # let the simulator accept them (the slot is taken at accept)
 
     def close(self):

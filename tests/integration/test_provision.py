@@ -210,3 +210,28 @@ def test_smb_and_enterprise_roles(tmp_path):
         again = run_playbook(os.path.join(REPO, 'playbooks', 'provision_smb.yml'), str(path), ev, limit='pc-smb')
         assert not [r for r in again.results if r['result'].get('changed')]
         assert NEW not in again.stdout and NEW not in run.stdout
+
+
+def test_forget_on_failure_drops_the_device_from_the_discovery_cache(tmp_path):
+    """The console's "delete the device if unprovisioning fails": the discovery cache loses that device only."""
+    import json
+    from tests.simulator.harness import Simulator
+    with Simulator(devices=1, mode='ccm') as sim:
+        addr = sim.addresses[0]
+        cache = tmp_path / 'cache'
+        cache.mkdir()
+        (cache / 'amt_site_a').write_text(json.dumps([{'address': addr, 'amt_version': '16.1'},
+                                                      {'address': '10.9.9.9', 'amt_version': '12.0'}]))
+        (cache / 'unrelated').write_text('{"not": "a device list"}')
+        book = tmp_path / 'forget.yml'
+        book.write_text(
+            '- hosts: all\n  gather_facts: false\n  tasks:\n    - name: Unprovision\n      oob.amt.amt_provision:\n'
+            '        host: "{{ amt_host }}"\n        ca_path: "{{ amt_ca_path }}"\n        admin_password: Wr0ng-Pass!x\n'
+            '        state: absent\n        forget_on_failure: true\n        inventory_cache: %s\n' % cache)
+        run = run_playbook(str(book), inventory_for(sim, [addr]))
+        entry = run.task('Unprovision', 'dev0')
+        assert entry['status'] == 'failed' and addr in entry['result']['msg']
+        assert entry['result']['forgotten_in'] == [str(cache / 'amt_site_a')]
+        assert json.loads((cache / 'amt_site_a').read_text()) == [{'address': '10.9.9.9', 'amt_version': '12.0'}]
+        assert json.loads((cache / 'unrelated').read_text()) == {'not': 'a device list'}
+        assert sim.state(addr)['provisioning_state'] == 2

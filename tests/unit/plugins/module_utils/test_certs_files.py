@@ -22,7 +22,7 @@ PARAMS = dict(state='present', ca='internal', common_name='prov.example.com', dn
               state_or_province=None, locality=None, organization='Example', organizational_unit=[], is_ca=False,
               key_type='rsa', key_size=2048, valid_days=365, ca_common_name='Example AMT Zone CA', ca_key_size=2048,
               ca_valid_days=3650, renew_before_days=30, force=False, force_ca=False, seed_compatibility=False,
-              certificate=None, ca_chain=None, remove_ca=False)
+              certificate=None, ca_chain=None, remove_ca=False, backup=False)
 
 
 def test_hash_forms_match_the_seed_examples():
@@ -96,6 +96,33 @@ def test_changed_parameters_reissue_only_the_management_certificate(tmp_path):
     assert 'mgmt.key' in forced['written'] and forced['root_hash'] == first['root_hash']
     rotated = mc.run_mgmtcert(dict(params, force_ca=True))
     assert rotated['root_hash'] != first['root_hash']
+
+
+def test_keys_are_never_replaced_without_force(tmp_path):
+    params = dict(PARAMS, path=str(tmp_path))
+    mc.run_mgmtcert(params)
+    key_before = (tmp_path / 'mgmt.key').read_bytes()
+    with pytest.raises(mc.MgmtCertError, match='set force: true to replace the key'):
+        mc.run_mgmtcert(dict(params, key_size=3072))
+    assert (tmp_path / 'mgmt.key').read_bytes() == key_before
+    (tmp_path / 'mgmt.key').write_bytes(b'garbage')
+    with pytest.raises(mc.MgmtCertError, match='not a readable private key'):
+        mc.run_mgmtcert(params)
+    assert (tmp_path / 'mgmt.key').read_bytes() == b'garbage'
+    replaced = mc.run_mgmtcert(dict(params, key_size=3072, force=True, backup=True))
+    assert 'mgmt.key' in replaced['written'] and any(b.endswith('~') for b in replaced['backup_files'])
+    assert b'garbage' in [open(b, 'rb').read() for b in replaced['backup_files']]
+
+
+def test_renewal_re_signs_the_same_keys(tmp_path):
+    params = dict(PARAMS, path=str(tmp_path), ca_valid_days=20, valid_days=10)
+    first = mc.run_mgmtcert(params)
+    keys = [(tmp_path / name).read_bytes() for name in ('ca.key', 'mgmt.key')]
+    warnings = []
+    renewed = mc.run_mgmtcert(dict(params, renew_before_days=30), warn=warnings.append)
+    assert renewed['changed'] and sorted(renewed['written']) == ['ca.crt', 'mgmt-chain.pem', 'mgmt.crt']
+    assert [(tmp_path / name).read_bytes() for name in ('ca.key', 'mgmt.key')] == keys
+    assert renewed['root_hash'] != first['root_hash'] and 'root hash changed' in warnings[0]
 
 
 def test_check_mode_writes_nothing(tmp_path):

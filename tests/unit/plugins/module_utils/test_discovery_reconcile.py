@@ -51,3 +51,20 @@ def test_reconcile_statuses():
 def test_reconcile_escapes_device_strings():
     report = reconcile([{'name': '<script>alert(1)</script>', 'uuid': None}], [])
     assert '<script>alert' not in to_html(report)
+
+
+def test_forget_device_in_both_cache_forms(tmp_path):
+    import json
+    from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
+    devices = [{'address': '10.0.0.1'}, {'address': {'value': '10.0.0.2', 'tags': []}}, {'address': '10.0.0.3'}]
+    (tmp_path / 'plain').write_text(json.dumps(devices))
+    (tmp_path / 'wrapped').write_text(json.dumps({'__payload__': json.dumps(devices)}))
+    (tmp_path / 'other').write_text(json.dumps({'facts': 1}))
+    assert forget_device(str(tmp_path), '10.0.0.2', check_mode=True) == [str(tmp_path / 'plain'), str(tmp_path / 'wrapped')]
+    assert json.loads((tmp_path / 'plain').read_text()) == devices
+    forget_device(str(tmp_path), '10.0.0.2')
+    assert [d['address'] for d in json.loads((tmp_path / 'plain').read_text())] == ['10.0.0.1', '10.0.0.3']
+    inner = json.loads(json.loads((tmp_path / 'wrapped').read_text())['__payload__'])
+    assert [d['address'] for d in inner] == ['10.0.0.1', '10.0.0.3']
+    assert json.loads((tmp_path / 'other').read_text()) == {'facts': 1}
+    assert forget_device(str(tmp_path / 'missing'), '10.0.0.1') == []
