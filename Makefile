@@ -8,7 +8,7 @@ COLLECTIONS := $(ROOT)/.collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 
-.PHONY: help setup links build install sanity unit integration test lint demo bench clean \
+.PHONY: help browser setup links build install sanity unit integration test lint demo bench clean \
 	galaxy-check matrix changelog ee docs-check importer ecosystem release-tools
 
 help:
@@ -44,7 +44,15 @@ sanity: setup
 unit: setup
 	$(PY) -m pytest tests/unit -q -n 2
 
-integration: setup
+# The report test renders HTML in a real browser: Debian's Chromium, installed when missing and possible.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && \
+	      apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
+	  echo "Chromium is not installed and could not be installed here: test_report_browser will fail"
+
+integration: setup browser
 	$(PY) -m pytest tests/integration -q
 
 lint: setup
