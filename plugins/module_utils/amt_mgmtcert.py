@@ -102,9 +102,9 @@ def _keep_key(store, kind, key, params):
     """Refuse to replace an existing key of another type or size without force."""
     if key is not None and not _key_matches(key, params):
         have = certs.key_description(key)
+        wanted = (params['key_type'], params['key_size'])
         raise MgmtCertError('%s is a %s %d key and key_type/key_size ask for %s %d; set force: true to replace the key '
-                            '(backup: true keeps the old one)' % (store.path(kind), have[0], have[1],
-                                                                 params['key_type'], params['key_size']))
+                            '(backup: true keeps the old one)' % ((store.path(kind),) + tuple(have) + wanted))
     return key
 
 
