@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""make docs-check: ansible-doc renders every module, the inventory plugin, the filters and the roles, and
-every EXAMPLES block is valid YAML whose tasks name a module of this collection that accepts those options."""
+"""make docs-check: ansible-doc renders every module, the inventory plugin and the roles, and every EXAMPLES block
+is valid YAML whose tasks use only documented options. (tests/integration/test_examples.py runs the examples.)"""
 import os
 import subprocess
 import sys

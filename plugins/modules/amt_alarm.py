@@ -64,14 +64,14 @@ EXAMPLES = r'''
     host: "{{ amt_host }}"
     password: "{{ amt_password }}"
     name: "wake-mon"
-    start: "2026-11-30T06:30:00Z"
+    start: "2030-12-02T06:30:00Z"
     interval: weekly
 
 - name: One wake-up for tonight's patching, removed after it fired
   oob.amt.amt_alarm:
     host: 10.0.0.21
     name: patch-night
-    start: "2026-11-26T01:00:00Z"
+    start: "2030-11-28T01:00:00Z"
     delete_on_completion: true
 
 - name: Remove an alarm
@@ -86,7 +86,7 @@ alarm:
   description: The alarm as it is (or would be) on the device; null when absent.
   returned: always
   type: dict
-  sample: {"name": "wake-mon", "start": "2026-11-30T06:30:00Z", "interval": "P7D", "delete_on_completion": false}
+  sample: {"name": "wake-mon", "start": "2030-12-02T06:30:00Z", "interval": "P7D", "delete_on_completion": false}
 replaced:
   description: Whether an existing alarm with the same name but other settings was replaced.
   returned: when an alarm was added
