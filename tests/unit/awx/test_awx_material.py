@@ -1,0 +1,61 @@
+"""The AWX material is consistent: credential types have the shape AWX accepts and inject only their own inputs,
+the inventory source is an oob.amt.amt config, and every playbook a job template names exists."""
+import os
+import re
+
+import yaml
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+AWX = os.path.join(REPO, 'awx')
+
+
+def load(*parts):
+    with open(os.path.join(AWX, *parts)) as fh:
+        return yaml.safe_load(fh)
+
+
+def test_credential_types_inject_only_their_inputs():
+    types = sorted(os.listdir(os.path.join(AWX, 'credential_types')))
+    assert types == ['amt_admin.yml', 'amt_provisioning_certificate.yml']
+    for name in types:
+        ctype = load('credential_types', name)
+        assert set(ctype) == {'name', 'description', 'kind', 'inputs', 'injectors'}, name
+        ids = set(f['id'] for f in ctype['inputs']['fields'])
+        assert set(ctype['inputs'].get('required', [])) <= ids
+        files = set(k.split('.', 1)[1] for k in ctype['injectors'].get('file', {}))
+        for value in list(ctype['injectors'].get('env', {}).values()) + list(ctype['injectors'].get('file', {}).values()):
+            for ref in re.findall(r'\{\{\s*([\w.]+)\s*\}\}', value):
+                assert ref in ids or (ref.startswith('tower.filename.') and ref.split('.')[-1] in files), (name, ref)
+        secrets = [f['id'] for f in ctype['inputs']['fields'] if 'password' in f['id'] or f['id'].endswith('_pem')]
+        assert all(f.get('secret') for f in ctype['inputs']['fields'] if f['id'] in secrets), name
+
+
+def test_admin_credential_feeds_the_modules_environment_fallbacks():
+    env = load('credential_types', 'amt_admin.yml')['injectors']['env']
+    assert set(env) == {'AMT_USERNAME', 'AMT_PASSWORD'}
+    with open(os.path.join(REPO, 'plugins', 'module_utils', 'amt_common.py')) as fh:
+        common = fh.read()
+    assert "env_fallback, ['AMT_PASSWORD']" in common and "env_fallback, ['AMT_USERNAME']" in common
+
+
+def test_inventory_source_and_job_templates_point_at_real_files():
+    source = load('inventories', 'amt.yml')
+    assert source['plugin'] == 'oob.amt.amt' and source.get('ranges')
+    with open(os.path.join(AWX, 'configure_awx.yml')) as fh:
+        text = fh.read()
+    playbooks = set(re.findall(r'playbook:\s*([\w./-]+\.yml)', text))
+    assert {'playbooks/power.yml', 'playbooks/power_schedule.yml', 'playbooks/discover.yml',
+            'playbooks/reconcile.yml'} <= playbooks
+    for playbook in playbooks:
+        assert os.path.exists(os.path.join(REPO, playbook)), playbook
+    assert 'job_slice_count' in text and 'awx.awx.schedule' in text
+
+
+def test_execution_environment_files():
+    meta = yaml.safe_load(open(os.path.join(REPO, 'meta', 'execution-environment.yml')))
+    assert meta['version'] == 3
+    assert meta['dependencies'] == {'python': 'requirements.txt', 'system': 'bindep.txt'}
+    for name in ('requirements.txt', 'bindep.txt'):
+        assert os.path.exists(os.path.join(REPO, name))
+    image = load('execution-environment.yml')
+    assert image['version'] == 3 and image['images']['base_image']['name']
