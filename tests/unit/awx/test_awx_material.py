@@ -52,7 +52,8 @@ def test_inventory_source_and_job_templates_point_at_real_files():
 
 
 def test_execution_environment_files():
-    meta = yaml.safe_load(open(os.path.join(REPO, 'meta', 'execution-environment.yml')))
+    with open(os.path.join(REPO, 'meta', 'execution-environment.yml')) as fh:
+        meta = yaml.safe_load(fh)
     assert meta['version'] == 3
     assert meta['dependencies'] == {'python': 'requirements.txt', 'system': 'bindep.txt'}
     for name in ('requirements.txt', 'bindep.txt'):
