@@ -297,13 +297,13 @@ def main():
              '| section | measurement | value | notes |', '|---|---|---|---|']
     lines += ['| %s | %s | %s | %s |' % r for r in rows]
     lines += ['', 'Where the time goes: with a plain module, every device-task ships and starts a Python process '
-              '(about 0.4 CPU s each on this machine), which is most of the cost. `amt_power` therefore has an action '
+              '(the controller CPU seconds per device-task of the plain-module row), which is most of the cost. `amt_power` therefore has an action '
               'plugin that runs the same module_utils inside the controller worker when the connection is local '
               '(the module stays for documentation and remote execution; the interface is unchanged). Both figures '
               'are above (`OOB_AMT_RUN_AS_MODULE=1` forces the module).']
     lines += ['', '## Targets', ''] + targets(time.monotonic() - started)
-    lines += ['', 'Absolute figures move with the load of this shared machine (the baseline moves with them: compare '
-              'the ratio); exchange counts do not move. Scaling beyond one controller: [scale.md](scale.md).']
+    lines += ['', 'Absolute figures move with the load of this shared machine from run to run (compare the ratio '
+              'measured in the same run); exchange counts do not move. Scaling beyond one controller: [scale.md](scale.md).']
     with open(os.path.join(REPO, 'docs', 'benchmarks.md'), 'w') as fh:
         fh.write('\n'.join(lines) + '\n')
     print('written docs/benchmarks.md')
