@@ -19,7 +19,7 @@ sys.path[:0] = [os.path.join(REPO, '.collections'), REPO]
 
 from tests.simulator.harness import Simulator  # noqa: E402
 from tests.integration.runner import inventory_for, run_playbook  # noqa: E402
-from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import run_mgmtcert  # noqa: E402
+from ansible_collections.oob.amt.plugins.module_utils.zone_ca import run_mgmtcert  # noqa: E402
 
 PY = os.path.join(REPO, '.venv', 'bin', 'python')
 rows = []
@@ -164,7 +164,7 @@ def bench_discovery():
 _WIDE_SCAN = '''
 import json, resource, sys, time
 sys.path[:0] = sys.argv[3:]
-from ansible_collections.oob.amt.plugins.module_utils.amt_discovery import discover
+from ansible_collections.oob.amt.plugins.module_utils.amt.discovery import discover
 t = time.monotonic()
 found = discover([sys.argv[1]], [], ports=[16992, 16993], concurrency=int(sys.argv[2]), timeout=1.0,
                  enrich_devices=False)

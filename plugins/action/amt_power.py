@@ -5,7 +5,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_power import PowerError, argument_spec, run_power
+from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError, argument_spec, run_power
 from ansible_collections.oob.amt.plugins.plugin_utils.amt_action import AmtActionBase
 
 

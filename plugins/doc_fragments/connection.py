@@ -7,7 +7,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Keep in sync with CONNECTION_ARGSPEC in plugins/module_utils/amt_common.py.
+    # Keep in sync with CONNECTION_ARGSPEC in plugins/module_utils/device.py.
     DOCUMENTATION = r'''
 options:
   host:

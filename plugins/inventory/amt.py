@@ -154,7 +154,7 @@ except ImportError:  # pragma: no cover
     def make_unsafe(value):
         return value
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_discovery import DiscoveryError, discover, parse_target
+from ansible_collections.oob.amt.plugins.module_utils.amt.discovery import DiscoveryError, discover, parse_target
 
 HOST_VARS = ('amt_host', 'amt_port', 'amt_use_tls', 'amt_version', 'amt_realm', 'amt_uuid', 'amt_provisioning_state',
              'amt_control_mode', 'amt_power_state', 'amt_discovered_at', 'amt_hostname', 'amt_domain', 'amt_server',

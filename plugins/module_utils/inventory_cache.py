@@ -10,7 +10,7 @@ __metaclass__ = type
 import json
 import os
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_files import write_atomic
+from ansible_collections.oob.amt.plugins.module_utils.formats.files import write_atomic
 
 
 def _address(device):

@@ -103,10 +103,10 @@ exchanges:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_alarm import AlarmError, parse_interval, parse_start, run_alarm
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+from ansible_collections.oob.amt.plugins.module_utils.amt.alarm import AlarmError, parse_interval, parse_start, run_alarm
+from ansible_collections.oob.amt.plugins.module_utils.device import (
     connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
 
 def main():

@@ -88,11 +88,11 @@ exchanges:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_boot import DEVICES, run_boot
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+from ansible_collections.oob.amt.plugins.module_utils.amt.boot import DEVICES, run_boot
+from ansible_collections.oob.amt.plugins.module_utils.device import (
     connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.amt_power import PowerError
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
 
 def main():

@@ -146,11 +146,11 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_certs
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
+from ansible_collections.oob.amt.plugins.module_utils.device import (
     connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.amt_hash import HashError, run_hash
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import HashError, run_hash
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
 
 def _certificate(module):

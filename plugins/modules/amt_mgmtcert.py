@@ -250,8 +250,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_certs
-from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import MgmtCertError, run_mgmtcert
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
+from ansible_collections.oob.amt.plugins.module_utils.zone_ca import MgmtCertError, run_mgmtcert
 
 
 def check_params(params):

@@ -110,9 +110,9 @@ exchanges:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import fail_from_error, module_client
-from ansible_collections.oob.amt.plugins.module_utils.amt_power import PowerError, argument_spec, run_power
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.device import fail_from_error, module_client
+from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError, argument_spec, run_power
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
 
 def main():

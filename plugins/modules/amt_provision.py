@@ -185,13 +185,13 @@ preflight:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+from ansible_collections.oob.amt.plugins.module_utils.device import (
     check_connection_params, client_from_params, connection_argspec, fail_from_error, require_libs)
-from ansible_collections.oob.amt.plugins.module_utils.amt_provision import ProvisionError, run_provision
+from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import ProvisionError, run_provision
 from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
-from ansible_collections.oob.amt.plugins.module_utils.mei import MEIClient, MEIError
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient, MEIError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
 
 def forget(module, target):

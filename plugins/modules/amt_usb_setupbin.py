@@ -225,11 +225,11 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_certs
-from ansible_collections.oob.amt.plugins.module_utils.amt_files import backup_file, read_bytes, write_atomic
-from ansible_collections.oob.amt.plugins.module_utils.fat_image import (
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
+from ansible_collections.oob.amt.plugins.module_utils.formats.files import backup_file, read_bytes, write_atomic
+from ansible_collections.oob.amt.plugins.module_utils.formats.fat_image import (
     FatImageError, build_image, check_usb_device, write_device)
-from ansible_collections.oob.amt.plugins.module_utils.setupbin import (
+from ansible_collections.oob.amt.plugins.module_utils.formats.setupbin import (
     SetupBinError, build_file, decode_file, describe_file)
 
 SHARED = ('pki_dns_suffix', 'provisioning_server_fqdn', 'provisioning_server_address', 'provisioning_server_port',

@@ -86,7 +86,7 @@ import hashlib
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.setupbin import SetupBinError, decode_file, describe_file
+from ansible_collections.oob.amt.plugins.module_utils.formats.setupbin import SetupBinError, decode_file, describe_file
 
 
 def main():

@@ -18,10 +18,10 @@ import os
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+from ansible_collections.oob.amt.plugins.module_utils.device import (
     check_connection_params, client_from_params, error_result)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
-from ansible_collections.oob.amt.plugins.module_utils.wsman_xml import HAS_LXML
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import HAS_LXML
 
 
 class AmtActionBase(ActionBase):

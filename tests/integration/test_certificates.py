@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.setupbin import decode_file
+from ansible_collections.oob.amt.plugins.module_utils.formats.setupbin import decode_file
 from tests.integration.runner import REPO, inventory_for, run_playbook
 
 MEBX = 'Mebx-N3w!pw'
@@ -190,7 +190,7 @@ def test_zone_certificate_change_over_20_devices(tmp_path):
         assert not run.failed_hosts
         new_root = open(os.path.join(zone, 'ca.crt'), 'rb').read()
         assert new_root != old_root
-        from ansible_collections.oob.amt.plugins.module_utils.amt_certs import certificate_hashes, load_certificates
+        from ansible_collections.oob.amt.plugins.module_utils.formats.certs import certificate_hashes, load_certificates
         new_hash = certificate_hashes(load_certificates(new_root)[0])['sha256']['hex']
         for addr in sim.addresses:
             state = sim.state(addr)
@@ -200,7 +200,7 @@ def test_zone_certificate_change_over_20_devices(tmp_path):
 
 
 def test_hash_of_what_a_tls_server_presents(ccm_fleet, tmp_path):
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
     addr = ccm_fleet.addresses[0]
     path = tmp_path / 'tls.yml'
     path.write_text('- hosts: localhost\n  gather_facts: false\n  tasks:\n    - name: Hash\n'

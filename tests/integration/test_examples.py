@@ -8,8 +8,8 @@ import os
 
 import yaml
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import run_mgmtcert
-from ansible_collections.oob.amt.plugins.module_utils.setupbin import build_file
+from ansible_collections.oob.amt.plugins.module_utils.zone_ca import run_mgmtcert
+from ansible_collections.oob.amt.plugins.module_utils.formats.setupbin import build_file
 from tests.integration.runner import REPO, run_playbook
 
 NEEDS_REAL_HOST = {

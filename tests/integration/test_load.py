@@ -1,6 +1,6 @@
 """50 forks against the simulator's per-device connection cap (AMT firmware serves only a few connections at once).
 
-What the client does (plugins/module_utils/wsman_client.py): a device at its cap resets new connections; reads are
+What the client does (plugins/module_utils/wsman/client.py): a device at its cap resets new connections; reads are
 idempotent, so the client retries them twice with backoff (0.2 s, then 0.4 s) and then fails naming the device,
 the operation, the reset and the number of attempts. Writes are never repeated once sent."""
 import socket
@@ -68,8 +68,8 @@ def assert_clear_retry_failure(result, addr):
 
 def test_cap_is_enforced_and_a_read_gives_up_after_its_retries(fleet):
     """The fault really refuses once the cap is reached, and the client's retries are bounded (< 2 s)."""
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanConnectionError
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanConnectionError
     addr = fleet.addresses[0]
     fleet.faults(addr, max_connections=CAP)
     held = HeldSlots(addr, CAP)

@@ -9,7 +9,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
 from tests.integration.runner import inventory_for, run_playbook
 
 NEW = 'N3w-Admin!pw'
@@ -150,7 +150,7 @@ def test_acm_preflight_reports_every_failure(fleet, tmp_path):
 
 def test_simulator_rejects_bad_signature_and_unknown_root(fleet, tmp_path):
     """The firmware-side checks, driven directly: a tampered signature and an untrusted root are refused."""
-    from ansible_collections.oob.amt.plugins.module_utils import amt_provision as ap
+    from ansible_collections.oob.amt.plugins.module_utils.amt import provisioning as ap
     addr = fleet.addresses[4]
     state = fleet.state(addr)
     cert, key, root = make_chain(str(tmp_path), domain='x.' + state['pki_dns_suffix'], name='sig')

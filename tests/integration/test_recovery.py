@@ -5,7 +5,7 @@ device has processed the request, the answer is lost), checks that the host fail
 then re-runs the same task and checks that the device ends where it should and a third run changes nothing."""
 import os
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import run_mgmtcert
+from ansible_collections.oob.amt.plugins.module_utils.zone_ca import run_mgmtcert
 from tests.integration.runner import inventory_for, run_playbook
 
 NEW = 'N3w-Admin!pw'

@@ -9,8 +9,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_certs
-from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import run_mgmtcert
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
+from ansible_collections.oob.amt.plugins.module_utils.zone_ca import run_mgmtcert
 from tests.integration.runner import inventory_for, run_playbook
 
 SECRETS = {

@@ -554,7 +554,7 @@ class Fleet:
     async def _start_rmcp(self):
         """A UDP responder per AMT device (and per spec 'rmcp_only' address, like a server BMC).
 
-        Written independently of plugins/module_utils/rmcp.py on purpose, so an encoding mistake there is
+        Written independently of plugins/module_utils/host/rmcp.py on purpose, so an encoding mistake there is
         not mirrored here. Non-AMT neighbours (non_amt_http, blackhole) stay silent, as does a device whose
         state has rmcp_ping: false (AMT with the ping response disabled).
         """

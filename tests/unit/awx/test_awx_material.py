@@ -33,7 +33,7 @@ def test_credential_types_inject_only_their_inputs():
 def test_admin_credential_feeds_the_modules_environment_fallbacks():
     env = load('credential_types', 'amt_admin.yml')['injectors']['env']
     assert set(env) == {'AMT_USERNAME', 'AMT_PASSWORD'}
-    with open(os.path.join(REPO, 'plugins', 'module_utils', 'amt_common.py')) as fh:
+    with open(os.path.join(REPO, 'plugins', 'module_utils', 'device.py')) as fh:
         common = fh.read()
     assert "env_fallback, ['AMT_PASSWORD']" in common and "env_fallback, ['AMT_USERNAME']" in common
 

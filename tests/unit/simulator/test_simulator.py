@@ -205,7 +205,7 @@ def test_faults_on_http_400(sim, body, subcode):
 
 
 def test_power_state_machine_and_redirection(sim):
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient, EPR
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient, EPR
     addr = sim.addresses[0]
     c = WsmanClient(**sim.connection(addr))
     me = ('ManagedElement', EPR('CIM_ComputerSystem', {'CreationClassName': 'CIM_ComputerSystem', 'Name': 'ManagedSystem'}))
@@ -227,7 +227,7 @@ def test_power_state_machine_and_redirection(sim):
 
 
 def test_enumeration_paging(sim):
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
     c = WsmanClient(**sim.connection(sim.addresses[0]))
     c.get('AMT_GeneralSettings')
     before = c.exchanges
@@ -266,7 +266,7 @@ def test_cli_contract_ready_sigterm_and_persistence():
     path = os.path.join(state, 'devices', '%s.json' % first)
     data = json.load(open(path))
     assert data['control_mode'] == 2 and data['admin_password'] == 'Other-Passw0rd!'
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
     c = WsmanClient(first, use_tls=False, password='Other-Passw0rd!', timeout=10)
     c.put('AMT_GeneralSettings', {'HostName': 'persisted-name'}, {'InstanceID': 'Intel(r) AMT: General Settings'})
     proc.send_signal(signal.SIGTERM)

@@ -1,10 +1,10 @@
 """Connection option checks and info helpers."""
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_common import (
+from ansible_collections.oob.amt.plugins.module_utils.device import (
     CONNECTION_ARGSPEC, check_connection_params, client_from_params, error_result)
-from ansible_collections.oob.amt.plugins.module_utils.amt_info import run_info, uuid_from_platform_guid
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanAuthError
+from ansible_collections.oob.amt.plugins.module_utils.amt.info import run_info, uuid_from_platform_guid
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanAuthError
 
 
 def params(**kw):

@@ -10,13 +10,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_certs as certs
-from ansible_collections.oob.amt.plugins.module_utils import amt_mgmtcert as mc
-from ansible_collections.oob.amt.plugins.module_utils.amt_files import write_atomic
-from ansible_collections.oob.amt.plugins.module_utils.amt_hash import HashError, run_hash
-from ansible_collections.oob.amt.plugins.module_utils.fat_image import (
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs as certs
+from ansible_collections.oob.amt.plugins.module_utils import zone_ca as mc
+from ansible_collections.oob.amt.plugins.module_utils.formats.files import write_atomic
+from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import HashError, run_hash
+from ansible_collections.oob.amt.plugins.module_utils.formats.fat_image import (
     FatImageError, build_image, build_partition, check_usb_device)
-from ansible_collections.oob.amt.plugins.module_utils.setupbin import build_file
+from ansible_collections.oob.amt.plugins.module_utils.formats.setupbin import build_file
 
 PARAMS = dict(state='present', ca='internal', common_name='prov.example.com', dns_names=[], country='DE',
               state_or_province=None, locality=None, organization='Example', organizational_unit=[], is_ca=False,
@@ -252,7 +252,7 @@ class FakeTable(object):
     def create(self, cls, instance):
         self.calls.append(('create', instance['Description']))
         if self.refuse:
-            from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanFault
+            from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault
             raise WsmanFault('Access denied', subcode='wsman:AccessDenied', status=400)
         self.entries.append(dict(instance, InstanceID='new', IsDefault=False))
 

@@ -1,7 +1,7 @@
 """Address parsing for discovery and the reconciliation matcher."""
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_discovery as d
+from ansible_collections.oob.amt.plugins.module_utils.amt import discovery as d
 from ansible_collections.oob.amt.plugins.module_utils.reconcile import reconcile, to_html, to_markdown
 
 

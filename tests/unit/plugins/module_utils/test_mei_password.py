@@ -5,8 +5,8 @@ import struct
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils import mei
-from ansible_collections.oob.amt.plugins.module_utils.amt_password import check_password
+from ansible_collections.oob.amt.plugins.module_utils.host import mei as mei
+from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
 
 
 def response(status=0, user=b'$$OsAdmin', password=b'Zx9+Secret', command=mei.GET_LOCAL_SYSTEM_ACCOUNT_RESPONSE):

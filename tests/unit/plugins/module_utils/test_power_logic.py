@@ -3,9 +3,11 @@ import datetime
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_alarm, amt_power, power_schedule
-from ansible_collections.oob.amt.plugins.module_utils.amt_boot import desired_settings
-from ansible_collections.oob.amt.plugins.module_utils.amt_constants import power_state_name, return_value_meaning
+from ansible_collections.oob.amt.plugins.module_utils import power_schedule
+from ansible_collections.oob.amt.plugins.module_utils.amt import alarm as amt_alarm
+from ansible_collections.oob.amt.plugins.module_utils.amt import power as amt_power
+from ansible_collections.oob.amt.plugins.module_utils.amt.boot import desired_settings
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import power_state_name, return_value_meaning
 
 
 @pytest.mark.parametrize('state,current,expected', [

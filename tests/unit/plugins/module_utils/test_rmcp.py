@@ -7,7 +7,7 @@ import time
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.oob.amt.plugins.module_utils import rmcp
+from ansible_collections.oob.amt.plugins.module_utils.host import rmcp as rmcp
 
 # Presence Ping, tag 0x2A: RMCP 06 00 FF 06 | ASF 000011BE 80 2A 00 00
 PING_2A = bytes.fromhex('0600ff06000011be802a0000')

@@ -7,7 +7,7 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.oob.amt.plugins.module_utils import setupbin as sb
+from ansible_collections.oob.amt.plugins.module_utils.formats import setupbin as sb
 
 
 def _captured(shared_reference):
@@ -47,7 +47,7 @@ def test_encoder_rebuilds_captured_files_byte_for_byte(shared_reference):
 
 def test_captured_hash_entry_is_sha256_of_ca_der(shared_reference):
     from cryptography import x509
-    from ansible_collections.oob.amt.plugins.module_utils.amt_certs import certificate_hashes
+    from ansible_collections.oob.amt.plugins.module_utils.formats.certs import certificate_hashes
     base, _expected = _captured(shared_reference)
     with open(os.path.join(base, 'jclab-intel-vpro-hbased-problem-01_ca.crt'), 'rb') as fh:
         cert = x509.load_pem_x509_certificate(fh.read())

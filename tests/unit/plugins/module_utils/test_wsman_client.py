@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import (
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanAuthError, WsmanConnectionError, WsmanHTTPError, WsmanMalformedResponse, WsmanTimeoutError, WsmanTLSError)
 
 
@@ -167,14 +167,14 @@ def test_fingerprint_pinning(sim):
 
 
 def test_unknown_class_fault(sim):
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanFault
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault
     with pytest.raises(WsmanFault) as exc:
         client(sim).get('AMT_DoesNotExist')
     assert exc.value.subcode == 'DestinationUnreachable' and exc.value.status == 400
 
 
 def test_return_value_error_has_meaning(sim):
-    from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanReturnValueError
+    from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanReturnValueError
     c = client(sim)
     with pytest.raises(WsmanReturnValueError) as exc:
         c.invoke('AMT_RedirectionService', 'RequestStateChange', [('RequestedState', 7)])
@@ -310,7 +310,7 @@ def test_digest_header_sent_is_valid():
 
 
 def test_wrong_ca_fails_clearly(sim, tmp_path):
-    from ansible_collections.oob.amt.plugins.module_utils.amt_mgmtcert import run_mgmtcert
+    from ansible_collections.oob.amt.plugins.module_utils.zone_ca import run_mgmtcert
     params = dict(state='present', ca='internal', path=str(tmp_path), common_name='other.example.com', dns_names=[],
                   country=None, state_or_province=None, locality=None, organization=None, organizational_unit=[],
                   is_ca=False, key_type='rsa', key_size=2048, valid_days=5, ca_common_name='Some other CA',
@@ -332,7 +332,7 @@ def test_minimum_tls_version_is_applied_and_reported(sim):
 
 
 def test_plaintext_warning(sim):
-    from ansible_collections.oob.amt.plugins.module_utils.amt_common import warn_plaintext
+    from ansible_collections.oob.amt.plugins.module_utils.device import warn_plaintext
     warnings = []
 
     class Module(object):

@@ -4,7 +4,7 @@ import hashlib
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
+from ansible_collections.oob.amt.plugins.module_utils.wsman.digest import (
     DigestAuth, DigestChallengeError, admin_password_digest_raw, admin_password_hash, parse_challenge)
 
 CAPTURED = 'Digest realm="Digest:727734D63A1FC0423736E48DA554E462", nonce="B9AX94iAAAAAAAAAx6rrSfPHGUrx/3uA",stale="false",qop="auth"'

@@ -5,8 +5,8 @@ import os
 import pytest
 from lxml import etree
 
-from ansible_collections.oob.amt.plugins.module_utils import wsman_xml as wx
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanFault, WsmanMalformedResponse
+from ansible_collections.oob.amt.plugins.module_utils.wsman import soap as wx
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault, WsmanMalformedResponse
 
 
 def xml_files(shared_reference, pattern):

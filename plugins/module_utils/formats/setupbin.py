@@ -16,7 +16,7 @@ import ipaddress
 import struct
 import uuid
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_password import check_password
+from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
 
 CHUNK = 512
 FILE_HEADER_FIXED = 40

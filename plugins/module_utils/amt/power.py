@@ -11,10 +11,10 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_constants import (
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     MANAGED_SYSTEM_SELECTORS, OFF_STATES, REQUEST_POWER_STATES, power_state_name, return_value_meaning)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import EPR
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import EPR
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
 STATES = ('on', 'off', 'graceful_off', 'reset', 'graceful_reset', 'cycle', 'sleep', 'hibernate', 'nmi', 'status')
 
@@ -103,7 +103,7 @@ def wait_for(client, target, timeout, interval=2.0):
 
 def argument_spec():
     """Options of amt_power (shared by the module and the controller-side action plugin)."""
-    from ansible_collections.oob.amt.plugins.module_utils.amt_common import connection_argspec
+    from ansible_collections.oob.amt.plugins.module_utils.device import connection_argspec
     return connection_argspec(
         state=dict(type='str', required=True, choices=list(STATES)),
         wait=dict(type='bool', default=False),

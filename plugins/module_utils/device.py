@@ -14,9 +14,9 @@ import ssl
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanError
-from ansible_collections.oob.amt.plugins.module_utils.wsman_xml import HAS_LXML, LXML_IMPORT_ERROR
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import HAS_LXML, LXML_IMPORT_ERROR
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
 
 CONNECTION_ARGSPEC = dict(
     host=dict(type='str', fallback=(env_fallback, ['AMT_HOST'])),

@@ -14,16 +14,16 @@ import random
 import re
 import time
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
+from ansible_collections.oob.amt.plugins.module_utils.wsman.digest import (
     DigestAuth, DigestChallengeError, parse_challenge)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import (
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanAuthError, WsmanConnectionError, WsmanError, WsmanHTTPError, WsmanMalformedResponse,
     WsmanReturnValueError, WsmanTimeoutError)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_transport import Transport, build_ssl_context
-from ansible_collections.oob.amt.plugins.module_utils import wsman_xml as wx
-from ansible_collections.oob.amt.plugins.module_utils.wsman_xml import (  # noqa: F401 - re-exported
+from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import Transport, build_ssl_context
+from ansible_collections.oob.amt.plugins.module_utils.wsman import soap as wx
+from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import (  # noqa: F401 - re-exported
     EPR, Datetime, Embedded, Interval, resource_uri, class_name)
-from ansible_collections.oob.amt.plugins.module_utils.amt_constants import return_value_meaning
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import return_value_meaning
 
 AMT_SERVER_PREFIX = 'Intel(R) Active Management Technology'
 _VERSION_RE = re.compile(r'Active Management Technology\s+(\d+(?:\.\d+)*)')

@@ -16,8 +16,8 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.oob.amt.plugins.module_utils import amt_certs as certs
-from ansible_collections.oob.amt.plugins.module_utils.amt_files import (
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs as certs
+from ansible_collections.oob.amt.plugins.module_utils.formats.files import (
     backup_file, ensure_private_dir, read_bytes, write_atomic)
 
 FILES = {

@@ -21,12 +21,12 @@ import datetime
 import ipaddress
 import threading
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_constants import (
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     CONTROL_MODES, PROVISIONING_STATES, power_state_name)
-from ansible_collections.oob.amt.plugins.module_utils.amt_info import uuid_from_platform_guid
-from ansible_collections.oob.amt.plugins.module_utils.rmcp import RMCP_PORT, presence_ping
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import WsmanClient
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import (
+from ansible_collections.oob.amt.plugins.module_utils.amt.info import uuid_from_platform_guid
+from ansible_collections.oob.amt.plugins.module_utils.host.rmcp import RMCP_PORT, presence_ping
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanAuthError, WsmanConnectionError, WsmanError, WsmanTimeoutError, WsmanTLSError)
 
 

@@ -8,9 +8,9 @@ __metaclass__ = type
 
 import uuid
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_constants import (
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     CONTROL_MODES, PROVISIONING_MODES, PROVISIONING_STATES, power_state_name)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanFault
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault
 
 SUBSETS = ('identify', 'general', 'power', 'hardware', 'network', 'boot', 'alarms', 'hashes')
 BOGUS_UUIDS = ('00000000-0000-0000-0000-000000000000', '03000200-0400-0500-0006-000700080009')

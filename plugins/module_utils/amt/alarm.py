@@ -9,7 +9,7 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import Datetime, Embedded, Interval
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import Datetime, Embedded, Interval
 
 MAX_ALARMS = 5
 INTERVAL_ALIASES = {'hourly': 'PT1H', 'daily': 'P1D', 'weekly': 'P7D'}

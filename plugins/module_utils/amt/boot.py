@@ -6,9 +6,9 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_constants import INSTANCE_IDS, power_state_name
-from ansible_collections.oob.amt.plugins.module_utils.amt_power import PowerError, read_power, request_power
-from ansible_collections.oob.amt.plugins.module_utils.wsman_client import EPR
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import INSTANCE_IDS, power_state_name
+from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError, read_power, request_power
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import EPR
 
 DEVICES = ('pxe', 'hdd', 'cdrom', 'bios_setup', 'usb')
 SOURCES = {

@@ -9,8 +9,8 @@ __metaclass__ = type
 import base64
 import binascii
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_certs import hash_forms
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanFault
+from ansible_collections.oob.amt.plugins.module_utils.formats.certs import hash_forms
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault
 
 CLASS = 'AMT_ProvisioningCertificateHash'
 # HashType as the HECI/PTHI API numbers it (1 SHA-1, 2 SHA-256, 3 SHA-384).

@@ -12,14 +12,14 @@ import datetime
 import os
 import time
 
-from ansible_collections.oob.amt.plugins.module_utils.amt_certs import (
+from ansible_collections.oob.amt.plugins.module_utils.formats.certs import (
     CONSOLE_OID, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, SETUP_OID, SETUP_OU, ExtendedKeyUsageOID, NameOID,
     extended_key_usages, hashes, load_pkcs12, order_chain, padding, rsa, serialization, x509)
-from ansible_collections.oob.amt.plugins.module_utils.amt_constants import CONTROL_MODES, PROVISIONING_STATES
-from ansible_collections.oob.amt.plugins.module_utils.amt_password import check_password
-from ansible_collections.oob.amt.plugins.module_utils.wsman_digest import (
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import CONTROL_MODES, PROVISIONING_STATES
+from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
+from ansible_collections.oob.amt.plugins.module_utils.wsman.digest import (
     admin_password_digest_raw, admin_password_hash)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import WsmanAuthError, WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanAuthError, WsmanError
 
 MODES = {'ccm': 'ccm', 'smb': 'ccm', 'acm': 'acm', 'enterprise': 'acm'}
 NETWORK_TABLE = ('supported: host static + AMT static, host DHCP + AMT DHCP; '

@@ -17,9 +17,9 @@ import re
 import traceback
 from xml.sax.saxutils import escape as _xml_escape
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import (
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanFault, WsmanMalformedResponse)
-from ansible_collections.oob.amt.plugins.module_utils.wsman_schema import property_type
+from ansible_collections.oob.amt.plugins.module_utils.wsman.schema import property_type
 
 try:
     from lxml import etree

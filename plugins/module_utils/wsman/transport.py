@@ -21,7 +21,7 @@ try:
 except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
     http_client = None
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman_errors import (
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanConnectionError, WsmanMalformedResponse, WsmanTimeoutError, WsmanTLSError)
 
 TLS_VERSIONS = {
