@@ -5,7 +5,7 @@ import sys
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED = os.path.join(os.path.dirname(REPO), 'shared', 'reference')
+FIXTURES = os.path.join(REPO, 'tests', 'fixtures')   # every file a test reads; origins in SOURCES.md there
 _link = os.path.join(REPO, '.collections', 'ansible_collections', 'oob', 'amt')
 if not os.path.exists(_link):
     os.makedirs(os.path.dirname(_link), exist_ok=True)
@@ -36,8 +36,6 @@ def simulator():
         yield sim
 
 
-@pytest.fixture
-def shared_reference():
-    if not os.path.isdir(SHARED):
-        pytest.fail('the team reference library is expected at %s' % SHARED)
-    return SHARED
+@pytest.fixture(scope='session')
+def fixtures_dir():
+    return FIXTURES

@@ -80,8 +80,8 @@ REQUESTS = ['AMT_GeneralSettings_Get_request.xml', 'CIM_ServiceAvailableToElemen
 
 
 @pytest.mark.parametrize('name', REQUESTS)
-def test_captured_requests_get_captured_shapes(sim, shared_reference, name):
-    path = os.path.join(shared_reference, 'xml', name)
+def test_captured_requests_get_captured_shapes(sim, fixtures_dir, name):
+    path = os.path.join(fixtures_dir, 'xml', name)
     with open(path, 'rb') as fh:
         body = fh.read()
     if b'%s' in body:  # amtc template: resource URI placeholder
@@ -110,7 +110,7 @@ def test_captured_requests_get_captured_shapes(sim, shared_reference, name):
                 'AMT_SetupAndConfigurationService_CommitChanges_request.xml':
                     'AMT_SetupAndConfigurationService_CommitChanges_response.xml'}.get(name)
     if captured:
-        with open(os.path.join(shared_reference, 'xml', captured), 'rb') as fh:
+        with open(os.path.join(fixtures_dir, 'xml', captured), 'rb') as fh:
             _unused, cap_payload = body_payload(fh.read())
         assert payload.tag == cap_payload.tag
         ours = {local(c) for c in payload}
@@ -118,10 +118,10 @@ def test_captured_requests_get_captured_shapes(sim, shared_reference, name):
         assert theirs <= ours | {'ThunderboltDockEnabled', 'DHCPSyncRequiresHostname'}, theirs - ours
 
 
-def test_properties_alphabetical_and_captured_set(sim, shared_reference):
+def test_properties_alphabetical_and_captured_set(sim, fixtures_dir):
     addr = sim.addresses[1]
     client = RawClient(addr, sim.admin_password)
-    with open(os.path.join(shared_reference, 'xml', 'AMT_GeneralSettings_Get_request.xml'), 'rb') as fh:
+    with open(os.path.join(fixtures_dir, 'xml', 'AMT_GeneralSettings_Get_request.xml'), 'rb') as fh:
         _unused, data = client.post(fh.read())
     _unused, payload = body_payload(data)
     names = [local(c) for c in payload]
@@ -147,11 +147,11 @@ def test_two_qop_variant_for_16_1(sim):
     assert client.last_challenge.endswith('qop="auth-int, auth"')
 
 
-def test_replayed_nonce_count_rejected(sim):
+def test_replayed_nonce_count_rejected(sim, fixtures_dir):
     addr = sim.addresses[1]
     client = RawClient(addr, sim.admin_password)
-    get = open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
-                            '..', 'shared', 'reference', 'xml', 'AMT_GeneralSettings_Get_request.xml'), 'rb').read()
+    with open(os.path.join(fixtures_dir, 'xml', 'AMT_GeneralSettings_Get_request.xml'), 'rb') as fh:
+        get = fh.read()
     r, _unused = client.post(get)
     assert r.status == 200
     client.nc -= 1  # send the same nc again

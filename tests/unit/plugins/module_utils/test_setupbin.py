@@ -1,4 +1,4 @@
-"""setup.bin codec: conformance with the real files and derived vectors in ../shared/reference/setupbin,
+"""setup.bin codec: conformance with the real and project-made files and derived vectors in tests/fixtures/setupbin,
 validation rules, and a fuzzed decoder."""
 import json
 import os
@@ -10,18 +10,22 @@ from hypothesis import given, settings, strategies as st
 from ansible_collections.oob.amt.plugins.module_utils.formats import setupbin as sb
 
 
-def _captured(shared_reference):
-    base = os.path.join(shared_reference, 'setupbin', 'captured')
-    with open(os.path.join(base, 'expected-decoded.json')) as fh:
-        expected = json.load(fh)
-    return base, dict((k, v) for k, v in expected.items() if k.endswith('.bin'))
+def _captured(fixtures_dir):
+    """{file path: expected decoding} for the real file (captured/) and the two made to the real ACU and
+    MeshCommander layouts (own/; see tests/fixtures/SOURCES.md)."""
+    expected = {}
+    for sub in ('captured', 'own'):
+        base = os.path.join(fixtures_dir, 'setupbin', sub)
+        with open(os.path.join(base, 'expected-decoded.json')) as fh:
+            expected.update((os.path.join(base, k), v) for k, v in json.load(fh).items() if k.endswith('.bin'))
+    return expected
 
 
-def test_decoder_reads_captured_files_as_expected(shared_reference):
-    base, expected = _captured(shared_reference)
+def test_decoder_reads_captured_files_as_expected(fixtures_dir):
+    expected = _captured(fixtures_dir)
     assert len(expected) == 3
     for name, want in expected.items():
-        with open(os.path.join(base, name), 'rb') as fh:
+        with open(name, 'rb') as fh:
             info = sb.decode_file(fh.read())
         for field in ('record_chunk_count', 'header_bytes', 'record_number', 'major', 'minor', 'file_flags',
                       'data_record_count', 'data_records_consumed', 'data_record_chunk_count', 'module_list', 'size'):
@@ -31,10 +35,10 @@ def test_decoder_reads_captured_files_as_expected(shared_reference):
         assert got == [(e['module'], e['variable'], e['value_hex']) for e in want['records'][0]['entries_descrambled']]
 
 
-def test_encoder_rebuilds_captured_files_byte_for_byte(shared_reference):
-    base, expected = _captured(shared_reference)
+def test_encoder_rebuilds_captured_files_byte_for_byte(fixtures_dir):
+    expected = _captured(fixtures_dir)
     for name, want in expected.items():
-        with open(os.path.join(base, name), 'rb') as fh:
+        with open(name, 'rb') as fh:
             original = fh.read()
         record = want['records'][0]
         entries = [(e['module'], e['variable'], bytes.fromhex(e['value_hex'])) for e in record['entries_descrambled']]
@@ -45,10 +49,10 @@ def test_encoder_rebuilds_captured_files_byte_for_byte(shared_reference):
         assert rebuilt == original, name
 
 
-def test_captured_hash_entry_is_sha256_of_ca_der(shared_reference):
+def test_captured_hash_entry_is_sha256_of_ca_der(fixtures_dir):
     from cryptography import x509
     from ansible_collections.oob.amt.plugins.module_utils.formats.certs import certificate_hashes
-    base, _expected = _captured(shared_reference)
+    base = os.path.join(fixtures_dir, 'setupbin', 'captured')
     with open(os.path.join(base, 'jclab-intel-vpro-hbased-problem-01_ca.crt'), 'rb') as fh:
         cert = x509.load_pem_x509_certificate(fh.read())
     with open(os.path.join(base, 'jclab-intel-vpro-hbased-problem-01_setup.bin'), 'rb') as fh:
@@ -70,8 +74,8 @@ def _settings_from_inputs(inputs):
     return s
 
 
-def test_named_settings_build_the_derived_vectors(shared_reference):
-    base = os.path.join(shared_reference, 'setupbin', 'derived')
+def test_named_settings_build_the_derived_vectors(fixtures_dir):
+    base = os.path.join(fixtures_dir, 'setupbin', 'derived')
     with open(os.path.join(base, 'inputs.json')) as fh:
         vectors = dict((k, v) for k, v in json.load(fh).items() if k.endswith('.bin'))
     assert len(vectors) == 4

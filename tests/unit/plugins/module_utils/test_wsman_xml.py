@@ -1,4 +1,4 @@
-"""Envelope building and hardened parsing, against every captured AMT response in the reference library."""
+"""Envelope building and hardened parsing, against every captured AMT response in tests/fixtures/xml."""
 import glob
 import os
 
@@ -9,13 +9,13 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman import soap as wx
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault, WsmanMalformedResponse
 
 
-def xml_files(shared_reference, pattern):
-    return sorted(glob.glob(os.path.join(shared_reference, 'xml', pattern)) +
-                  glob.glob(os.path.join(shared_reference, 'xml', 'synthesized', pattern)))
+def xml_files(fixtures_dir, pattern):
+    return sorted(glob.glob(os.path.join(fixtures_dir, 'xml', pattern)) +
+                  glob.glob(os.path.join(fixtures_dir, 'xml', 'synthesized', pattern)))
 
 
-def test_every_capture_parses(shared_reference):
-    files = [f for f in xml_files(shared_reference, '*.xml') if not f.endswith(('_body_maas.xml', '_body_maas_pxe.xml'))]
+def test_every_capture_parses(fixtures_dir):
+    files = [f for f in xml_files(fixtures_dir, '*.xml') if not f.endswith(('_body_maas.xml', '_body_maas_pxe.xml'))]
     assert len(files) > 60
     for path in files:
         with open(path, 'rb') as fh:
@@ -23,15 +23,15 @@ def test_every_capture_parses(shared_reference):
         assert response.body is not None, path
 
 
-def parse(shared_reference, name):
-    for path in xml_files(shared_reference, name):
+def parse(fixtures_dir, name):
+    for path in xml_files(fixtures_dir, name):
         with open(path, 'rb') as fh:
             return wx.parse_response(fh.read())
     raise AssertionError(name)
 
 
-def test_power_pull_typed_and_array(shared_reference):
-    items, context, end = wx.enumeration_result(parse(shared_reference, 'CIM_ServiceAvailableToElement_Pull_response.xml'))
+def test_power_pull_typed_and_array(fixtures_dir):
+    items, context, end = wx.enumeration_result(parse(fixtures_dir, 'CIM_ServiceAvailableToElement_Pull_response.xml'))
     assert end is True and context is None
     item = items[0]
     assert item['_class'] == 'CIM_AssociatedPowerManagementService'
@@ -40,31 +40,31 @@ def test_power_pull_typed_and_array(shared_reference):
     assert item['ServiceProvided']['selectors']['Name'] == 'Intel(r) AMT Power Management Service'
 
 
-def test_pull_with_context_and_no_end(shared_reference):
-    items, context, end = wx.enumeration_result(parse(shared_reference, 'CIM_Chip_Pull_response.xml'))
+def test_pull_with_context_and_no_end(fixtures_dir):
+    items, context, end = wx.enumeration_result(parse(fixtures_dir, 'CIM_Chip_Pull_response.xml'))
     assert context and not end and items[0]['_class'] == 'CIM_Chip'
 
 
-def test_polymorphic_pull_with_context_and_end(shared_reference):
-    items, context, end = wx.enumeration_result(parse(shared_reference, 'CIM_PhysicalPackage_Pull_response.xml'))
+def test_polymorphic_pull_with_context_and_end(fixtures_dir):
+    items, context, end = wx.enumeration_result(parse(fixtures_dir, 'CIM_PhysicalPackage_Pull_response.xml'))
     assert end is True and items[0]['_class'] == 'CIM_Card'
 
 
-def test_general_settings_values(shared_reference):
-    resp = parse(shared_reference, 'AMT_GeneralSettings_Get_response_rps_capture_amt15.xml')
+def test_general_settings_values(fixtures_dir):
+    resp = parse(fixtures_dir, 'AMT_GeneralSettings_Get_response_rps_capture_amt15.xml')
     inst = wx.instance_to_dict(resp.payload)
     assert inst['DigestRealm'] == 'Digest:62FFAC181B3F3457C5B3894ED21F3E6E'
     assert inst['AMTNetworkEnabled'] == 1 and inst['RmcpPingResponseEnabled'] is True and inst['HostName'] == ''
     assert resp.action.endswith('/GetResponse')
 
 
-def test_datetime_wrapper_unwrapped(shared_reference):
-    inst = wx.instance_to_dict(parse(shared_reference, 'CIM_BIOSElement_Get_response.xml').payload)
+def test_datetime_wrapper_unwrapped(fixtures_dir):
+    inst = wx.instance_to_dict(parse(fixtures_dir, 'CIM_BIOSElement_Get_response.xml').payload)
     assert inst['ReleaseDate'].endswith('Z')
 
 
-def test_single_value_array_is_list(shared_reference):
-    inst = wx.instance_to_dict(parse(shared_reference, 'IPS_HostBasedSetupService_Get_response.xml').payload)
+def test_single_value_array_is_list(fixtures_dir):
+    inst = wx.instance_to_dict(parse(fixtures_dir, 'IPS_HostBasedSetupService_Get_response.xml').payload)
     assert inst['AllowedControlModes'] == [2, 1] and inst['CurrentControlMode'] == 2
 
 
@@ -72,8 +72,8 @@ def test_single_value_array_is_list(shared_reference):
                                           ('Fault_AlreadyExists_response.xml', 'AlreadyExists'),
                                           ('Fault_SchemaValidationError_response.xml', 'SchemaValidationError'),
                                           ('Fault_InvalidSelectors_response.xml', 'InvalidSelectors')])
-def test_faults(shared_reference, name, subcode):
-    resp = parse(shared_reference, name)
+def test_faults(fixtures_dir, name, subcode):
+    resp = parse(fixtures_dir, name)
     assert resp.is_fault
     fault = wx.fault_from(resp, status=400, host='h', operation='op')
     assert isinstance(fault, WsmanFault)
@@ -81,8 +81,8 @@ def test_faults(shared_reference, name, subcode):
     assert 'h' in fault.message and 'op' in fault.message
 
 
-def test_return_value_2(shared_reference):
-    resp = parse(shared_reference, 'CIM_PowerManagementService_RequestPowerStateChange_response_ReturnValue2_sdague_issue28.xml')
+def test_return_value_2(fixtures_dir):
+    resp = parse(fixtures_dir, 'CIM_PowerManagementService_RequestPowerStateChange_response_ReturnValue2.xml')
     assert wx.instance_to_dict(resp.payload)['ReturnValue'] == 2
 
 
@@ -96,8 +96,8 @@ def _semantic(data):
     return action.strip() if action else None, resource.strip() if resource else None, payload
 
 
-def test_power_request_matches_capture(shared_reference):
-    with open(xml_files(shared_reference, 'CIM_PowerManagementService_RequestPowerStateChange_request.xml')[0], 'rb') as fh:
+def test_power_request_matches_capture(fixtures_dir):
+    with open(xml_files(fixtures_dir, 'CIM_PowerManagementService_RequestPowerStateChange_request.xml')[0], 'rb') as fh:
         cap_action, cap_res, cap_body = _semantic(fh.read())
     ours = wx.invoke_request('CIM_PowerManagementService', 'RequestPowerStateChange',
                              [('PowerState', 8), ('ManagedElement', wx.EPR('CIM_ComputerSystem', {
