@@ -1,11 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP Digest (RFC 2617, MD5, qop=auth) the way AMT speaks it.
+"""HTTP Digest (RFC 2617 / RFC 7616 with MD5) the way AMT speaks it, as a requests authentication handler.
 
 AMT quirks handled here: the realm is used verbatim including its ``Digest:`` prefix,
-``qop="auth-int, auth"`` is a list inside one quoted string (a naive split on commas breaks),
-and a nonce may be reused with an increasing nonce count so later requests need no challenge.
+``qop="auth-int, auth"`` is a list inside one quoted string (requests' own HTTPDigestAuth splits it on
+"," without stripping and sends no Authorization header at all), and a nonce is reused with an increasing
+nonce count so later requests need no challenge. Several WWW-Authenticate headers (or several challenges in
+one header) are all considered; the first usable Digest challenge wins. A challenge without qop (legacy
+RFC 2069 digest, no replay protection) is refused unless the caller opts in.
+
+The 401 handling follows the shape of requests' auth.HTTPDigestAuth.handle_401 (read, not copied): the
+response hook drains the small 401 body, answers the challenge on the same adapter and returns the new
+response; it re-sends at most twice per request (a fresh challenge, then once more when the device calls
+the nonce stale or rejects a nonce kept from an earlier exchange, the way Intel's clients re-challenge).
+A 401 always means the device did not act on the request, so re-sending a write after it is safe.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,6 +22,13 @@ __metaclass__ = type
 
 import hashlib
 import os
+
+try:
+    from requests.auth import AuthBase
+except ImportError:  # pragma: no cover - the transport reports the missing library
+    AuthBase = object
+
+_CHALLENGE_LIMIT = 16
 
 
 class DigestChallengeError(ValueError):
@@ -23,17 +39,55 @@ def _md5_hex(text):
     return hashlib.md5(text.encode('utf-8')).hexdigest()  # noqa: S324 - mandated by HTTP digest
 
 
-def parse_challenge(header):
-    """Parse a ``WWW-Authenticate: Digest ...`` value into a dict with lower-case keys.
+def _md5_bytes_hex(data):
+    return hashlib.md5(data).hexdigest()  # noqa: S324 - mandated by HTTP digest
 
-    ``qop`` comes back as a list of tokens; ``stale`` as a bool.
-    """
-    if header is None:
-        raise DigestChallengeError('no WWW-Authenticate header')
-    text = header.strip()
-    if text[:6].lower() != 'digest':
-        raise DigestChallengeError('not a Digest challenge')
-    pos = 6
+
+def _split_challenges(header):
+    """[(scheme, params-text)] for one header value that may hold several challenges (RFC 7235)."""
+    items = []
+    buf = []
+    in_quote = False
+    escaped = False
+    for c in header:
+        if in_quote:
+            buf.append(c)
+            if escaped:
+                escaped = False
+            elif c == '\\':
+                escaped = True
+            elif c == '"':
+                in_quote = False
+            continue
+        if c == '"':
+            in_quote = True
+            buf.append(c)
+        elif c == ',':
+            items.append(''.join(buf))
+            buf = []
+        else:
+            buf.append(c)
+    if in_quote:
+        raise DigestChallengeError('unterminated quoted string')
+    items.append(''.join(buf))
+    out = []
+    for item in items:
+        text = item.strip()
+        if not text:
+            continue
+        head = text.split(None, 1)
+        rest = head[1] if len(head) > 1 else ''
+        if '=' not in head[0] and not rest.startswith('='):
+            out.append([head[0], rest])
+        elif out:
+            out[-1][1] += ', ' + text
+        else:
+            raise DigestChallengeError('parameter before any authentication scheme')
+    return [(scheme, text) for scheme, text in out]
+
+
+def _parse_params(text):
+    pos = 0
     params = {}
     length = len(text)
     while pos < length:
@@ -48,6 +102,8 @@ def parse_challenge(header):
         if not name or any(c in name for c in ' \t",'):
             raise DigestChallengeError('malformed parameter name')
         pos = eq + 1
+        while pos < length and text[pos] in ' \t':
+            pos += 1
         if pos < length and text[pos] == '"':
             pos += 1
             value = []
@@ -65,25 +121,111 @@ def parse_challenge(header):
             end = length if end < 0 else end
             value = text[pos:end].strip()
             pos = end
+        if name in params:
+            raise DigestChallengeError('parameter %s given twice' % name)
         params[name] = value
+    return params
+
+
+def _finish(params):
     if 'nonce' not in params or 'realm' not in params:
         raise DigestChallengeError('challenge lacks realm or nonce')
-    algorithm = params.get('algorithm', 'MD5')
-    if algorithm.upper() not in ('MD5',):
-        raise DigestChallengeError('unsupported digest algorithm %s' % algorithm)
+    for key in ('nonce', 'realm', 'opaque'):
+        if any(c in params.get(key, '') for c in '\r\n\x00"\\'):
+            raise DigestChallengeError('challenge %s holds characters a header cannot carry' % key)
+    algorithm = params.get('algorithm', 'MD5').strip()
+    if algorithm.upper() not in ('MD5', 'MD5-SESS'):
+        raise DigestChallengeError('unsupported digest algorithm %s' % algorithm[:40])
+    params['algorithm'] = algorithm.upper()
     params['qop'] = [q.strip() for q in params.get('qop', '').split(',') if q.strip()]
     params['stale'] = params.get('stale', 'false').strip().lower() == 'true'
     return params
 
 
-class DigestAuth(object):
-    """Computes Authorization headers, reusing one nonce with an increasing nonce count."""
+def parse_challenges(values):
+    """Every Digest challenge in a list of WWW-Authenticate values, in order; other schemes are skipped.
 
-    def __init__(self, username, password):
+    Raises DigestChallengeError only when there is no Digest challenge at all (the reason of the last bad one)."""
+    if isinstance(values, str):
+        values = [values]
+    found = []
+    last_error = None
+    for value in values or []:
+        if value is None:
+            continue
+        try:
+            parts = _split_challenges(value)
+        except DigestChallengeError as exc:
+            last_error = exc
+            continue
+        for scheme, text in parts[:_CHALLENGE_LIMIT]:
+            if scheme.lower() != 'digest':
+                continue
+            try:
+                found.append(_finish(_parse_params(text)))
+            except DigestChallengeError as exc:
+                last_error = exc
+    if not found:
+        raise last_error or DigestChallengeError('no Digest challenge')
+    return found
+
+
+def parse_challenge(header):
+    """Parse a ``WWW-Authenticate: Digest ...`` value into a dict with lower-case keys.
+
+    ``qop`` comes back as a list of tokens; ``stale`` as a bool. With several challenges, the first Digest one."""
+    if header is None:
+        raise DigestChallengeError('no WWW-Authenticate header')
+    text = header.strip()
+    if text[:6].lower() != 'digest' and 'digest ' not in text.lower():
+        raise DigestChallengeError('not a Digest challenge')
+    return parse_challenges([text])[0]
+
+
+def usable(challenge, allow_legacy=False):
+    """None when we can answer this challenge, else the reason we cannot."""
+    qop = challenge['qop']
+    if qop:
+        if 'auth' in qop or 'auth-int' in qop:
+            return None
+        return 'the device offers only qop %s' % ','.join(qop)[:60]
+    if allow_legacy:
+        return None
+    return ('the device offers legacy digest without qop (no replay protection); set allow_legacy_digest to '
+            'accept it')
+
+
+def select_challenge(values, allow_legacy=False):
+    """The first usable Digest challenge of a list of WWW-Authenticate values; raises with the reason."""
+    challenges = parse_challenges(values)
+    reasons = []
+    for challenge in challenges:
+        why = usable(challenge, allow_legacy)
+        if why is None:
+            return challenge
+        reasons.append(why)
+    raise DigestChallengeError('; '.join(reasons))
+
+
+class DigestAuth(AuthBase):
+    """Computes Authorization headers, reusing one nonce with an increasing nonce count.
+
+    Usable on its own with requests (``session.post(url, auth=DigestAuth(user, pw))``) and by WsmanClient.
+    Not thread-safe: one instance per device session."""
+
+    def __init__(self, username, password, allow_legacy=False, max_401_body=65536):
         self.username = username
         self._password = password
+        self.allow_legacy = bool(allow_legacy)
+        self.max_401_body = max_401_body
         self.challenge = None
         self.nc = 0
+        self.last_error = None      # why the last 401 could not be answered (None: credentials refused)
+        self.rechallenges = 0       # re-challenges after a kept nonce was refused (for tests and metrics)
+        self._sess_cnonce = None
+        self._sent_nonce = None
+        self._kept = False
+        self._resends = 0
 
     def __repr__(self):
         return 'DigestAuth(username=%r)' % self.username
@@ -95,31 +237,129 @@ class DigestAuth(object):
     def set_challenge(self, challenge):
         self.challenge = challenge
         self.nc = 0
+        self._sess_cnonce = os.urandom(8).hex() if challenge.get('algorithm') == 'MD5-SESS' else None
 
-    def ha1(self):
-        return _md5_hex('%s:%s:%s' % (self.username, self.challenge['realm'], self._password))
+    def ha1(self, cnonce=None):
+        base = _md5_hex('%s:%s:%s' % (self.username, self.challenge['realm'], self._password))
+        if self.challenge.get('algorithm') == 'MD5-SESS':
+            return _md5_hex('%s:%s:%s' % (base, self.challenge['nonce'], cnonce))
+        return base
 
-    def authorization(self, method, uri, cnonce=None):
-        """The header value for the next request (increments nc)."""
+    def authorization(self, method, uri, cnonce=None, body=None):
+        """The header value for the next request (increments nc). `body` is needed only for qop=auth-int."""
         ch = self.challenge
         if ch is None:
             raise DigestChallengeError('no challenge received yet')
-        ha2 = _md5_hex('%s:%s' % (method, uri))
+        qop = ch['qop']
+        if ch.get('algorithm') == 'MD5-SESS':
+            cnonce = cnonce or self._sess_cnonce or os.urandom(8).hex()
+        if 'auth' in qop:
+            chosen = 'auth'
+        elif 'auth-int' in qop:
+            chosen = 'auth-int'
+        elif not qop:
+            if not self.allow_legacy:
+                raise DigestChallengeError(usable(ch, False))
+            chosen = None
+        else:
+            raise DigestChallengeError('device offers only qop %s; qop=auth is required' % ','.join(qop))
+        if chosen == 'auth-int':
+            data = body if isinstance(body, bytes) else (body or '').encode('utf-8')
+            ha2 = _md5_hex('%s:%s:%s' % (method, uri, _md5_bytes_hex(data)))
+        else:
+            ha2 = _md5_hex('%s:%s' % (method, uri))
         parts = ['username="%s"' % self.username, 'realm="%s"' % ch['realm'], 'nonce="%s"' % ch['nonce'],
                  'uri="%s"' % uri]
-        if 'auth' in ch['qop']:
+        if chosen:
             self.nc += 1
             nc = '%08x' % self.nc
             cnonce = cnonce or os.urandom(8).hex()
-            response = _md5_hex('%s:%s:%s:%s:auth:%s' % (self.ha1(), ch['nonce'], nc, cnonce, ha2))
-            parts += ['response="%s"' % response, 'qop="auth"', 'nc=%s' % nc, 'cnonce="%s"' % cnonce]
-        elif not ch['qop']:
-            parts.append('response="%s"' % _md5_hex('%s:%s:%s' % (self.ha1(), ch['nonce'], ha2)))
+            response = _md5_hex('%s:%s:%s:%s:%s:%s' % (self.ha1(cnonce), ch['nonce'], nc, cnonce, chosen, ha2))
+            parts += ['response="%s"' % response, 'qop="%s"' % chosen, 'nc=%s' % nc, 'cnonce="%s"' % cnonce]
         else:
-            raise DigestChallengeError('device offers only qop %s; qop=auth is required' % ','.join(ch['qop']))
+            parts.append('response="%s"' % _md5_hex('%s:%s:%s' % (self.ha1(cnonce), ch['nonce'], ha2)))
+        if ch.get('algorithm') == 'MD5-SESS':
+            parts.append('algorithm=MD5-sess')
         if ch.get('opaque'):
             parts.append('opaque="%s"' % ch['opaque'])
         return 'Digest ' + ', '.join(parts)
+
+    # -- requests.auth.AuthBase ---------------------------------------------------------------
+    def __call__(self, request):
+        self._resends = 0
+        self.last_error = None
+        self._sent_nonce = None
+        self._kept = False
+        if self.challenge is not None:
+            try:
+                request.headers['Authorization'] = self.authorization(request.method, request.path_url,
+                                                                      body=request.body)
+                self._sent_nonce = self.challenge['nonce']
+                self._kept = True
+            except DigestChallengeError as exc:
+                self.last_error = str(exc)
+        request.register_hook('response', self.handle_401)
+        return request
+
+    def handle_401(self, response, **kwargs):
+        """Answer a digest challenge (at most twice per request); returns the final response."""
+        if response.status_code != 401 or self._resends >= 2:
+            return response
+        raw_headers = getattr(response.raw, 'headers', None)
+        if raw_headers is not None and hasattr(raw_headers, 'getlist'):
+            values = raw_headers.getlist('WWW-Authenticate')
+        else:
+            values = [response.headers.get('www-authenticate')]
+        try:
+            challenge = select_challenge([v for v in values if v is not None], self.allow_legacy)
+        except DigestChallengeError as exc:
+            self.last_error = str(exc)
+            return response
+        if self._sent_nonce is not None and not challenge['stale']:
+            # our answer was refused and the nonce is not called stale: a wrong password, unless the nonce was
+            # one kept from an earlier exchange (firmware may forget nonces): then one fresh try.
+            if not self._kept:
+                return response
+            self.rechallenges += 1
+        if not _drain(response, self.max_401_body):
+            self.last_error = '401 page larger than %d bytes' % self.max_401_body
+            return response
+        _release(response)
+        self.set_challenge(challenge)
+        request = response.request.copy()
+        try:
+            request.headers['Authorization'] = self.authorization(request.method, request.path_url, body=request.body)
+        except DigestChallengeError as exc:
+            self.last_error = str(exc)
+            return response
+        self._sent_nonce = challenge['nonce']
+        self._kept = False
+        self._resends += 1
+        again = response.connection.send(request, **kwargs)
+        again.history.append(response)
+        again.request = request
+        again.oob_extra_exchanges = getattr(response, 'oob_extra_exchanges', 0) + 1
+        return self.handle_401(again, **kwargs)
+
+
+def _release(response):
+    release = getattr(response.raw, 'release_conn', None)
+    if release is not None:
+        release()
+    else:  # pragma: no cover
+        response.close()
+
+
+def _drain(response, limit):
+    total = 0
+    raw = response.raw
+    while True:
+        chunk = raw.read(65536, decode_content=False)
+        if not chunk:
+            return True
+        total += len(chunk)
+        if total > limit:
+            return False
 
 
 def admin_password_hash(realm, password, username='admin'):

@@ -10,6 +10,18 @@ so a module can turn it into one sentence. Messages never carry secrets.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
+
+# Belt and braces: whatever an underlying library puts in a message, no Authorization value leaves us.
+_SECRET_RE = re.compile(r'(?i)(authorization\s*[:=]\s*|\bDigest\s+username=)[^\r\n]*')
+
+
+def redact(text):
+    """Text with any Authorization header (or digest answer) cut out."""
+    if not isinstance(text, str):
+        return text
+    return _SECRET_RE.sub(lambda m: m.group(1) + '<redacted>', text)
+
 
 class WsmanError(Exception):
     """Base class: host, operation, what happened and the likely fix."""
@@ -17,6 +29,7 @@ class WsmanError(Exception):
     default_hint = ''
 
     def __init__(self, reason, host=None, operation=None, hint=None, **details):
+        reason = redact(reason)
         super(WsmanError, self).__init__(reason)
         self.reason = reason
         self.host = host
@@ -34,7 +47,7 @@ class WsmanError(Exception):
         text = ': '.join(parts + [self.reason]) if parts else self.reason
         if self.hint:
             text = '%s. %s' % (text.rstrip('.'), self.hint)
-        return text
+        return redact(text)
 
     def __str__(self):
         return self.message
@@ -56,6 +69,21 @@ class WsmanConnectionError(WsmanError):
 class WsmanTimeoutError(WsmanConnectionError):
     default_hint = ('The device did not answer within the timeout; it may be busy, asleep on a '
                     'battery policy or unreachable. Raise timeout or check the network path')
+
+
+class WsmanOutcomeUnknownError(WsmanConnectionError):
+    """A write reached the device (at least partly) and no answer came back: it may or may not have acted.
+
+    Never retried by the client. details: sent=True, timed_out. A module re-reads the state and reports what it
+    finds, or fails with this message."""
+    default_hint = ('The request was sent but no answer came back, so whether the device carried it out is '
+                    'unknown; read the current state (run the task again in check mode, or amt_info) before '
+                    'repeating it')
+
+
+class WsmanOutcomeUnknownTimeout(WsmanOutcomeUnknownError, WsmanTimeoutError):
+    """A write was sent and the deadline passed before its answer: outcome unknown, and a timeout."""
+    default_hint = WsmanOutcomeUnknownError.default_hint
 
 
 class WsmanTLSError(WsmanError):
@@ -99,6 +127,12 @@ class WsmanReturnValueError(WsmanError):
         self.return_value = return_value
         self.meaning = meaning
         self.details.update({'method': method, 'return_value': return_value, 'return_meaning': meaning})
+
+
+class WsmanInputError(WsmanError, ValueError):
+    """A value the client refuses to put on the wire (CR/LF/NUL in a header, non-XML characters); raised before
+    any contact with the device. Also a ValueError, for callers that validate input that way."""
+    default_hint = 'Remove control characters (CR, LF, NUL and other characters XML cannot carry) from the value'
 
 
 class WsmanMalformedResponse(WsmanError):

@@ -18,7 +18,7 @@ import traceback
 from xml.sax.saxutils import escape as _xml_escape
 
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
-    WsmanFault, WsmanMalformedResponse)
+    WsmanFault, WsmanInputError, WsmanMalformedResponse)
 from ansible_collections.oob.amt.plugins.module_utils.wsman.schema import property_type
 
 try:
@@ -53,6 +53,7 @@ ACTION_RELEASE = 'http://schemas.xmlsoap.org/ws/2004/09/enumeration/Release'
 
 _message_ids = itertools.count(1)
 _DOCTYPE_RE = re.compile(br'<!\s*(DOCTYPE|ENTITY)', re.IGNORECASE)
+_ENCODING_RE = re.compile(br'^\s*<\?xml[^>]*?encoding\s*=\s*["\']([A-Za-z0-9._-]+)["\']')
 
 
 def resource_uri(cls):
@@ -121,7 +122,10 @@ def _text(value):
     text = u'%s' % (value,)
     if _XML_INVALID.search(text):
         # control characters cannot travel in XML 1.0: refuse here instead of sending a broken request
-        raise ValueError('value %r contains characters that XML cannot carry' % text[:40])
+        # (the value itself is not quoted: it may be a password)
+        bad = _XML_INVALID.search(text)
+        raise WsmanInputError('a value contains a character XML cannot carry (U+%04X at position %d); refused before '
+                              'contact' % (ord(bad.group(0)), bad.start()))
     return _xml_escape(text, {'"': '&quot;'})
 
 
@@ -288,6 +292,17 @@ def parse_xml(data, host=None, operation=None):
                                      host=host, operation=operation, hint='Install lxml on the host that runs the module')
     if not data or not data.strip():
         raise WsmanMalformedResponse('empty response body', host=host, operation=operation)
+    # AMT answers in UTF-8. Any other encoding (UTF-16 with or without BOM, UTF-32, EBCDIC) is refused before
+    # parsing: the DTD check below reads bytes, and an entity declaration in UTF-16 would slip past it.
+    if data[:2] in (b'\xff\xfe', b'\xfe\xff') or data[:4] in (b'\x00\x00\xfe\xff', b'\xff\xfe\x00\x00') or \
+            b'\x00' in data[:1024]:
+        raise WsmanMalformedResponse('response is not UTF-8 (refused; AMT answers in UTF-8)', host=host,
+                                     operation=operation)
+    declared = _ENCODING_RE.match(data[:256])
+    if declared and declared.group(1).lower() not in (b'utf-8', b'utf8', b'us-ascii', b'ascii'):
+        raise WsmanMalformedResponse('response declares encoding %s (refused; AMT answers in UTF-8)'
+                                     % declared.group(1)[:20].decode('ascii', 'replace'), host=host,
+                                     operation=operation)
     if _DOCTYPE_RE.search(data):
         raise WsmanMalformedResponse('response contains a DTD or entity declaration (refused for safety)',
                                      host=host, operation=operation)
@@ -295,6 +310,10 @@ def parse_xml(data, host=None, operation=None):
         root = etree.fromstring(data, parser=_make_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise WsmanMalformedResponse('response is not well-formed XML (%s)' % str(exc)[:200],
+                                     host=host, operation=operation)
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        raise WsmanMalformedResponse('response contains a DTD or entity declaration (refused for safety)',
                                      host=host, operation=operation)
     return root
 

@@ -1,28 +1,51 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""One HTTP(S) connection to one AMT device.
+"""HTTP(S) to one AMT device, on requests: one Session per device, a wall-clock deadline per exchange.
 
-http.client + ssl rather than a higher-level library: we need exact control of the TLS
-context (old firmware, pinning), of the timeout on connect and on every read, of the
-response size (a hostile device must not exhaust memory) and of keep-alive reuse.
+What requests/urllib3 give: keep-alive pooling, chunked framing, header parsing, TLS through our own
+SSLContext. What we add on top (docs/dev/transport.md explains each with the measurements):
+
+- a deadline over the WHOLE exchange (connect, TLS handshake, request, status line, headers, body,
+  chunk framing, and the digest round trip): a watchdog thread shuts the socket down when it passes,
+  so a device that drips one byte per second fails at `timeout`, not at `timeout` per read;
+- knowing whether any byte of a request was written (`sent`), so a write is never repeated once it
+  may have reached the device;
+- one SSLContext per set of TLS options for the whole process, and TLS session resumption on the
+  reconnect that follows the 401 (firmware closes the connection after a challenge);
+- SHA-256 pinning, no redirects, no content decoding, a size cap while streaming the body.
+
+Patterns followed (read, not copied): requests' adapters.py (HTTPAdapter.init_poolmanager,
+get_connection_with_tls_context, cert_verify) and urllib3's connection.py (HTTPSConnection.connect,
+_ssl_wrap_socket_and_match_hostname) of the installed versions.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import hashlib
+import heapq
+import os
 import socket
 import ssl
+import threading
 import time
+import traceback
 
 try:
-    import http.client as http_client
-except ImportError:  # pragma: no cover - Python 2 is not supported by this collection
-    http_client = None
+    import requests
+    from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection as _U3HTTPConnection, HTTPSConnection as _U3HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool as _U3HTTPPool, HTTPSConnectionPool as _U3HTTPSPool
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - reported by the module (missing_required_lib)
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = traceback.format_exc()
+    HTTPAdapter = _U3HTTPConnection = _U3HTTPSConnection = _U3HTTPPool = _U3HTTPSPool = object
 
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
-    WsmanConnectionError, WsmanMalformedResponse, WsmanTimeoutError, WsmanTLSError)
+    WsmanConnectionError, WsmanError, WsmanMalformedResponse, WsmanTimeoutError, WsmanTLSError)
 
 TLS_VERSIONS = {
     '1.0': ssl.TLSVersion.TLSv1 if hasattr(ssl, 'TLSVersion') else None,
@@ -33,16 +56,26 @@ TLS_VERSIONS = {
 
 DEFAULT_MAX_RESPONSE = 8 * 1024 * 1024
 _READ_CHUNK = 65536
+_MAX_401_BODY = 65536
 
 
 class HTTPResult(object):
-    def __init__(self, status, headers, body):
+    def __init__(self, status, headers, body, header_lists=None):
         self.status = status
         self.headers = headers
         self.body = body
+        self.header_lists = header_lists or {}
 
     def header(self, name, default=None):
         return self.headers.get(name.lower(), default)
+
+    def header_list(self, name):
+        """Every value of a header that may repeat (WWW-Authenticate), in order."""
+        values = self.header_lists.get(name.lower())
+        if values is not None:
+            return list(values)
+        value = self.headers.get(name.lower())
+        return [value] if value is not None else []
 
 
 def normalise_fingerprint(value):
@@ -55,9 +88,46 @@ def normalise_fingerprint(value):
     return cleaned
 
 
+class _ResumingContext(ssl.SSLContext):
+    """An SSLContext that offers the last TLS session of the same peer when it reconnects.
+
+    Firmware closes the connection after every 401, so each device costs two handshakes; resuming the
+    first session makes the second one cheap where the server allows it (harmless where it does not)."""
+
+    def _oob_init(self):
+        self._oob_sessions = {}
+        self._oob_lock = threading.Lock()
+        self.resumed = 0
+
+    def remember_session(self, peer, session):
+        if session is not None and peer is not None:
+            with self._oob_lock:
+                if len(self._oob_sessions) > 4096:
+                    self._oob_sessions.clear()
+                self._oob_sessions[peer] = session
+
+    def wrap_socket(self, sock, *args, **kwargs):
+        if kwargs.get('session') is None:
+            try:
+                peer = sock.getpeername()[:2]
+            except (OSError, AttributeError):
+                peer = None
+            with self._oob_lock:
+                session = self._oob_sessions.get(peer)
+            if session is not None:
+                kwargs['session'] = session
+        wrapped = super(_ResumingContext, self).wrap_socket(sock, *args, **kwargs)
+        if getattr(wrapped, 'session_reused', False):
+            with self._oob_lock:
+                self.resumed += 1
+        return wrapped
+
+
 def build_ssl_context(validate_certs=True, ca_path=None, client_cert=None, client_key=None,
                       ciphers=None, min_tls_version=None, cert_fingerprint=None):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    """A new client SSLContext for these options (see ssl_context_for for the per-run shared one)."""
+    ctx = _ResumingContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx._oob_init()
     if min_tls_version:
         version = TLS_VERSIONS.get(str(min_tls_version))
         if version is None:
@@ -75,7 +145,6 @@ def build_ssl_context(validate_certs=True, ca_path=None, client_cert=None, clien
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.check_hostname = True
         if ca_path:
-            import os
             if os.path.isdir(ca_path):
                 ctx.load_verify_locations(capath=ca_path)
             else:
@@ -87,11 +156,249 @@ def build_ssl_context(validate_certs=True, ca_path=None, client_cert=None, clien
     return ctx
 
 
+_CONTEXTS = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _file_stamp(path):
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+        return (path, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return (path, None, None)
+
+
+def ssl_context_for(validate_certs=True, ca_path=None, client_cert=None, client_key=None, ciphers=None,
+                    min_tls_version=None, cert_fingerprint=None):
+    """The SSLContext for these options, built once per process (a run) and shared by every device.
+
+    Keyed by the options and the files' modification stamps, so a CA file replaced during a run is read again."""
+    key = (bool(validate_certs) and not cert_fingerprint, _file_stamp(ca_path), _file_stamp(client_cert),
+           _file_stamp(client_key), ciphers, str(min_tls_version) if min_tls_version else None)
+    with _CONTEXTS_LOCK:
+        ctx = _CONTEXTS.get(key)
+        if ctx is None:
+            ctx = build_ssl_context(validate_certs=validate_certs, ca_path=ca_path, client_cert=client_cert,
+                                    client_key=client_key, ciphers=ciphers, min_tls_version=min_tls_version,
+                                    cert_fingerprint=cert_fingerprint)
+            _CONTEXTS[key] = ctx
+        return ctx
+
+
+# -- the deadline watchdog ---------------------------------------------------------------------
+
+class _Watchdog(object):
+    """One thread per process that shuts down the sockets of exchanges whose deadline passed.
+
+    A per-read timeout cannot bound an exchange against a device that sends one byte per second;
+    shutting the socket down from outside makes the blocked read return at once, whatever it waits for."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._heap = []
+        self._seq = 0
+        self._thread = None
+
+    def arm(self, deadline, guard):
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._heap, (deadline, self._seq, guard))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name='oob-amt-deadline', daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self):
+        while True:
+            with self._cond:
+                while True:
+                    # drop disarmed guards at the top
+                    while self._heap and not self._heap[0][2].armed:
+                        heapq.heappop(self._heap)
+                    if not self._heap:
+                        self._cond.wait(30)
+                        if not self._heap:
+                            self._thread = None
+                            return
+                        continue
+                    wait = self._heap[0][0] - time.monotonic()
+                    if wait <= 0:
+                        guard = heapq.heappop(self._heap)[2]
+                        break
+                    self._cond.wait(wait)
+            guard.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
+class _Guard(object):
+    """The sockets of one exchange and whether its deadline passed."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.armed = False
+        self.expired = False
+        self.sent = False
+        self.socks = []
+        self.deadline = None
+
+    def start(self, seconds):
+        with self._lock:
+            self.armed = True
+            self.expired = False
+            self.sent = False
+            self.socks = []
+            self.deadline = time.monotonic() + seconds
+        _WATCHDOG.arm(self.deadline, self)
+
+    def stop(self):
+        with self._lock:
+            self.armed = False
+            self.socks = []
+
+    def remaining(self):
+        if self.deadline is None:
+            return None
+        return max(0.001, self.deadline - time.monotonic())
+
+    def register(self, sock):
+        with self._lock:
+            if not self.armed:
+                return
+            if self.expired:
+                _shutdown(sock)
+            else:
+                self.socks.append(sock)
+
+    def expire(self):
+        with self._lock:
+            if not self.armed:
+                return
+            self.expired = True
+            socks = list(self.socks)
+        for sock in socks:
+            _shutdown(sock)
+
+
+def _shutdown(sock):
+    try:
+        # the plain socket call on the file descriptor (SSLSocket.shutdown would tear down its SSL object
+        # under the feet of the reading thread)
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except (OSError, ValueError, TypeError):
+        pass
+
+
+class _PinMismatch(ssl.SSLError):
+    pass
+
+
+def _connection_classes(transport):
+    """urllib3 connection classes bound to one transport (deadline guard, sent flag, TLS facts)."""
+
+    class Conn(_U3HTTPConnection):
+        def _new_conn(self):
+            sock = super(Conn, self)._new_conn()
+            transport._guard.register(sock)
+            return sock
+
+        def send(self, data):
+            if self.sock is None:
+                self.connect()
+            transport._guard.sent = True
+            return super(Conn, self).send(data)
+
+        def request(self, *args, **kwargs):
+            if self.sock is not None:
+                transport._guard.register(self.sock)
+            return super(Conn, self).request(*args, **kwargs)
+
+    class TLSConn(_U3HTTPSConnection):
+        def _new_conn(self):
+            sock = super(TLSConn, self)._new_conn()
+            transport._guard.register(sock)
+            return sock
+
+        def connect(self):
+            super(TLSConn, self).connect()
+            transport._guard.register(self.sock)
+            transport._note_tls(self.sock)
+            # verification policy (CA, pinning, or none with the module's own warning) is ours: no urllib3 warning
+            self.is_verified = True
+
+        def send(self, data):
+            if self.sock is None:
+                self.connect()
+            transport._guard.sent = True
+            return super(TLSConn, self).send(data)
+
+        def request(self, *args, **kwargs):
+            if self.sock is not None:
+                transport._guard.register(self.sock)
+            return super(TLSConn, self).request(*args, **kwargs)
+
+        def getresponse(self, *args, **kwargs):
+            response = super(TLSConn, self).getresponse(*args, **kwargs)
+            # by the status line the TLS 1.3 ticket has arrived: keep it for the reconnect after a 401
+            sock = self.sock
+            if sock is not None and isinstance(transport.ssl_context, _ResumingContext):
+                try:
+                    transport.ssl_context.remember_session(sock.getpeername()[:2], sock.session)
+                except (OSError, AttributeError, ValueError):
+                    pass
+            return response
+
+    class Pool(_U3HTTPPool):
+        ConnectionCls = Conn
+
+    class TLSPool(_U3HTTPSPool):
+        ConnectionCls = TLSConn
+
+    return Pool, TLSPool
+
+
+class _Adapter(HTTPAdapter):
+    """One device's pool: our connection classes, our SSLContext, no retries, nothing of requests' CA logic."""
+
+    def __init__(self, transport):
+        self._oob_transport = transport
+        super(_Adapter, self).__init__(pool_connections=1, pool_maxsize=1, max_retries=0, pool_block=False)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        transport = self._oob_transport
+        if transport.ssl_context is not None:
+            pool_kwargs['ssl_context'] = transport.ssl_context
+            pool_kwargs['cert_reqs'] = transport.ssl_context.verify_mode
+        super(_Adapter, self).init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
+        pool, tls_pool = _connection_classes(transport)
+        self.poolmanager.pool_classes_by_scheme = {'http': pool, 'https': tls_pool}
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        return self.poolmanager.connection_from_url(request.url)
+
+    def get_connection(self, url, proxies=None):  # requests < 2.32
+        return self.poolmanager.connection_from_url(url)
+
+    def cert_verify(self, conn, url, verify, cert):
+        # TLS policy is entirely in our SSLContext; requests would add its CA bundle to it.
+        ctx = self._oob_transport.ssl_context
+        if ctx is not None:
+            conn.cert_reqs = ctx.verify_mode
+            conn.ca_certs = None
+            conn.ca_cert_dir = None
+
+
 class Transport(object):
-    """Keep-alive HTTP(S) POSTs to /wsman with a hard deadline and size cap per exchange."""
+    """Keep-alive HTTP(S) POSTs to /wsman with a wall-clock deadline and a size cap per exchange."""
 
     def __init__(self, host, port, use_tls=True, timeout=30, ssl_context=None, cert_fingerprint=None,
                  max_response_bytes=DEFAULT_MAX_RESPONSE, path='/wsman'):
+        if not HAS_REQUESTS:
+            raise WsmanError('the requests Python library is required', host=host,
+                             hint='Install requests on the host that runs the module')
         self.host = host
         self.port = port
         self.use_tls = use_tls
@@ -102,153 +409,222 @@ class Transport(object):
         self.path = path
         self.exchanges = 0
         self.connections = 0
+        self.tls_resumed = 0
         self.peer_cert_sha256 = None
         self.tls_version = None
-        self._conn = None
+        self._guard = _Guard()
+        self._pin_error = None
+        self._session = None
+        host_part = '[%s]' % host if ':' in host and not host.startswith('[') else host
+        self.url = '%s://%s:%s%s' % ('https' if use_tls else 'http', host_part, port, path)
 
-    # -- connection handling ------------------------------------------------------------
-    def _new_connection(self):
-        if self.use_tls:
-            return http_client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self.ssl_context)
-        return http_client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+    # -- session ---------------------------------------------------------------------------
+    def session(self):
+        if self._session is None:
+            session = requests.Session()
+            session.trust_env = False      # no proxies, no netrc credentials, no REQUESTS_CA_BUNDLE
+            adapter = _Adapter(self)
+            session.mount('http://', adapter)
+            session.mount('https://', adapter)
+            session.headers.clear()
+            session.headers.update({'User-Agent': 'oob.amt', 'Accept-Encoding': 'identity',
+                                    'Connection': 'keep-alive'})
+            self._session = session
+        return self._session
 
-    def _connect(self, operation):
-        conn = self._new_connection()
-        try:
-            conn.connect()
-        except ssl.SSLCertVerificationError as exc:
-            conn.close()
-            raise WsmanTLSError('TLS certificate verification failed (%s)' % (exc.verify_message or exc.reason),
-                                host=self.host, operation=operation)
-        except ssl.SSLError as exc:
-            conn.close()
-            raise WsmanTLSError('TLS handshake failed (%s)' % (exc.reason or exc), host=self.host, operation=operation)
-        except (socket.timeout, TimeoutError):
-            conn.close()
-            raise WsmanTimeoutError('no connection within %gs to port %s' % (self.timeout, self.port),
-                                    host=self.host, operation=operation)
-        except ConnectionRefusedError:
-            conn.close()
-            raise WsmanConnectionError('connection refused on port %s' % self.port, host=self.host,
-                                       operation=operation, refused=True)
-        except OSError as exc:
-            conn.close()
-            raise WsmanConnectionError('cannot connect to port %s (%s)' % (self.port, exc.strerror or exc),
-                                       host=self.host, operation=operation)
+    def _note_tls(self, sock):
         self.connections += 1
-        if self.use_tls:
-            der = conn.sock.getpeercert(binary_form=True)
-            self.peer_cert_sha256 = hashlib.sha256(der).hexdigest() if der else None
-            self.tls_version = conn.sock.version()
-            if self.cert_fingerprint and self.peer_cert_sha256 != self.cert_fingerprint:
-                conn.close()
-                raise WsmanTLSError('the device certificate fingerprint %s does not match cert_fingerprint'
-                                    % self.peer_cert_sha256, host=self.host, operation=operation,
-                                    hint='Check cert_fingerprint; the device certificate may have been replaced')
-        return conn
+        try:
+            der = sock.getpeercert(binary_form=True)
+        except (OSError, ValueError, AttributeError):
+            der = None
+        self.peer_cert_sha256 = hashlib.sha256(der).hexdigest() if der else None
+        try:
+            self.tls_version = sock.version()
+            if getattr(sock, 'session_reused', False):
+                self.tls_resumed += 1
+        except (OSError, AttributeError):
+            pass
+        if self.cert_fingerprint and self.peer_cert_sha256 != self.cert_fingerprint:
+            self._pin_error = self.peer_cert_sha256
+            raise _PinMismatch('certificate fingerprint mismatch')
 
     def close(self):
-        if self._conn is not None:
+        if self._session is not None:
             try:
-                self._conn.close()
+                self._session.close()
             finally:
-                self._conn = None
+                self._session = None
 
-    # -- one exchange -------------------------------------------------------------------
-    def post(self, body, headers=None, operation=None):
+    # -- one exchange ------------------------------------------------------------------------
+    def post(self, body, headers=None, operation=None, auth=None):
         """POST body; returns HTTPResult. Raises typed errors.
 
-        The raised WsmanConnectionError has details['sent'] telling whether the request may have
-        reached the device (callers must not repeat a write in that case).
-        """
-        reused = self._conn is not None
+        The whole exchange (and the digest round trip `auth` may add) runs under one deadline of `timeout`
+        seconds. A raised WsmanConnectionError has details['sent'] telling whether any byte of the request
+        was written (callers must not repeat a write in that case)."""
+        guard = self._guard
+        guard.start(self.timeout)
+        self._pin_error = None
+        sent = False
         try:
-            return self._post_once(body, headers, operation)
-        except WsmanConnectionError as exc:
-            # A kept-alive socket the device closed while idle fails before any byte of the answer:
-            # the device never processed the request, so one fresh attempt is safe.
-            if reused and exc.details.get('stale_keepalive'):
-                self.close()
-                return self._post_once(body, headers, operation)
+            try:
+                result = self._post(body, headers, operation, auth)
+            finally:
+                sent = guard.sent
+                expired = guard.expired
+                guard.stop()
+        except WsmanError as exc:
+            self._drop()
+            if expired and not isinstance(exc, WsmanTimeoutError):
+                raise self._timeout(operation, sent)
+            exc.details.setdefault('sent', sent)
             raise
+        except Exception as exc:
+            self._drop()
+            if expired:
+                raise self._timeout(operation, sent)
+            raise self._map(exc, operation, sent)
+        if expired:
+            self._drop()
+            raise self._timeout(operation, sent)
+        return result
 
-    def _post_once(self, body, headers, operation):
-        deadline = time.monotonic() + self.timeout
-        if self._conn is None:
-            self._conn = self._connect(operation)
-        conn = self._conn
-        hdrs = {'Content-Type': 'application/soap+xml; charset=utf-8', 'Connection': 'keep-alive',
-                'Host': '%s:%s' % (self.host, self.port), 'User-Agent': 'oob.amt'}
+    def _timeout(self, operation, sent):
+        return WsmanTimeoutError('no complete answer within the %gs deadline for the whole exchange' % self.timeout,
+                                 host=self.host, operation=operation, sent=sent)
+
+    def _drop(self):
+        self.close()
+
+    def _post(self, body, headers, operation, auth):
+        hdrs = {'Content-Type': 'application/soap+xml; charset=utf-8'}
         if headers:
             hdrs.update(headers)
-        sent = False
-        got_status = False
+        remaining = self._guard.remaining()
+        resp = self.session().post(self.url, data=body, headers=hdrs, auth=auth, stream=True,
+                                   allow_redirects=False, timeout=(remaining, remaining), verify=True)
+        complete = False
         try:
-            conn.sock.settimeout(max(0.001, deadline - time.monotonic()))
-            conn.request('POST', self.path, body=body, headers=hdrs)
-            sent = True
-            resp = conn.getresponse()
-            got_status = True
-            status = resp.status
-            resp_headers = dict((k.lower(), v) for k, v in resp.getheaders())
-            data = self._read_body(resp, deadline, operation)
-        except WsmanMalformedResponse:
-            self.close()
-            raise
-        except (socket.timeout, TimeoutError):
-            self.close()
-            raise WsmanTimeoutError('no complete answer within %gs' % self.timeout, host=self.host,
-                                    operation=operation, sent=sent)
-        except ssl.SSLError as exc:
-            self.close()
-            raise WsmanTLSError('TLS error during the exchange (%s)' % (exc.reason or exc), host=self.host,
-                                operation=operation)
-        except (http_client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
-            self.close()
-            raise WsmanConnectionError('the device closed the connection %s (%s)'
-                                       % ('mid-response' if got_status else 'before answering', type(exc).__name__),
-                                       host=self.host, operation=operation, sent=sent,
-                                       stale_keepalive=not got_status)
-        except http_client.IncompleteRead:
-            self.close()
-            if time.monotonic() >= deadline - 0.05:
-                # http.client reports a read timeout inside a chunked body as an incomplete read
-                raise WsmanTimeoutError('no complete answer within %gs' % self.timeout, host=self.host,
-                                        operation=operation, sent=True)
-            raise WsmanConnectionError('the device dropped the connection mid-response', host=self.host,
-                                       operation=operation, sent=True)
-        except http_client.HTTPException as exc:
-            self.close()
-            raise WsmanMalformedResponse('the answer is not valid HTTP (%s)' % type(exc).__name__,
-                                         host=self.host, operation=operation)
-        except OSError as exc:
-            self.close()
-            raise WsmanConnectionError('network error (%s)' % (exc.strerror or exc), host=self.host,
-                                       operation=operation, sent=sent)
-        self.exchanges += 1
-        if resp.will_close:
-            self.close()
-        return HTTPResult(status, resp_headers, data)
+            status = resp.status_code
+            encoding = (resp.headers.get('content-encoding') or 'identity').strip().lower()
+            if encoding not in ('identity', ''):
+                raise WsmanMalformedResponse('the answer is compressed (%s), which AMT never does (refused)'
+                                             % encoding[:40], host=self.host, operation=operation)
+            data = read_limited(resp, self.max_response_bytes, self.host, operation)
+            headers_out = dict((k.lower(), v) for k, v in resp.headers.items())
+            lists = {}
+            raw_headers = getattr(resp.raw, 'headers', None)
+            if raw_headers is not None and hasattr(raw_headers, 'getlist'):
+                lists['www-authenticate'] = raw_headers.getlist('WWW-Authenticate')
+            will_close = (resp.headers.get('connection') or '').lower() == 'close'
+            complete = True
+        finally:
+            if complete and not will_close:
+                resp.raw.release_conn()     # back to the pool: keep-alive
+            else:
+                resp.close()
+        self.exchanges += 1 + getattr(resp, 'oob_extra_exchanges', 0)
+        if will_close:
+            self._drop()
+        return HTTPResult(status, headers_out, data, lists)
 
-    def _read_body(self, resp, deadline, operation):
-        chunks = []
-        total = 0
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise socket.timeout('deadline')
-            if self._conn is not None and self._conn.sock is not None:
-                self._conn.sock.settimeout(remaining)
-            chunk = resp.read1(_READ_CHUNK) if not resp.isclosed() else b''
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > self.max_response_bytes:
-                raise WsmanMalformedResponse('response larger than %d bytes (refused)' % self.max_response_bytes,
-                                             host=self.host, operation=operation)
-            chunks.append(chunk)
-        if not resp.isclosed():
-            tail = resp.read()  # lets http.client mark the response complete (Content-Length bodies)
-            if tail:
-                chunks.append(tail)
-        return b''.join(chunks)
+    def _map(self, exc, operation, sent):
+        """requests/urllib3/ssl/socket exceptions -> typed errors. Messages never quote the request."""
+        host = self.host
+        if self._pin_error is not None:
+            return WsmanTLSError('the device certificate fingerprint %s does not match cert_fingerprint'
+                                 % self._pin_error, host=host, operation=operation, sent=False,
+                                 hint='Check cert_fingerprint; the device certificate may have been replaced')
+        chain = _causes(exc)
+        for item in chain:
+            if isinstance(item, ssl.SSLCertVerificationError):
+                return WsmanTLSError('TLS certificate verification failed (%s)'
+                                     % (item.verify_message or item.reason or 'certificate not trusted'),
+                                     host=host, operation=operation, sent=False)
+        if HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError) or \
+                any(isinstance(item, ssl.SSLError) for item in chain):
+            reason = next((getattr(i, 'reason', None) for i in chain if isinstance(i, ssl.SSLError)
+                           and getattr(i, 'reason', None)), None)
+            if 'hostname' in ' '.join(str(i) for i in chain if isinstance(i, (ssl.SSLError, ValueError)))[:500] \
+                    .lower() and not reason:
+                reason = 'the certificate does not name this host'
+            return WsmanTLSError('TLS %s failed (%s)' % ('exchange' if sent else 'handshake', reason or 'TLS error'),
+                                 host=host, operation=operation, sent=sent)
+        for item in chain:
+            if isinstance(item, ConnectionRefusedError):
+                return WsmanConnectionError('connection refused on port %s' % self.port, host=host,
+                                            operation=operation, refused=True, sent=False)
+        if HAS_REQUESTS and isinstance(exc, requests.exceptions.ConnectTimeout) or \
+                any(type(i).__name__ == 'ConnectTimeoutError' for i in chain):
+            return WsmanTimeoutError('no connection within %gs to port %s' % (self.timeout, self.port),
+                                     host=host, operation=operation, sent=False)
+        if any(isinstance(i, (socket.timeout, TimeoutError)) or type(i).__name__ in ('ReadTimeoutError', 'ReadTimeout')
+               for i in chain):
+            return self._timeout(operation, sent)
+        if any(type(i).__name__ in ('NewConnectionError', 'NameResolutionError') for i in chain) and not sent:
+            err = next((i for i in chain if isinstance(i, OSError) and getattr(i, 'strerror', None)), None)
+            return WsmanConnectionError('cannot connect to port %s (%s)' % (self.port, err.strerror if err else
+                                                                             'no route or name'),
+                                        host=host, operation=operation, sent=False)
+        for item in chain:
+            name = type(item).__name__
+            if name in ('RemoteDisconnected', 'ConnectionResetError', 'BrokenPipeError', 'ConnectionAbortedError'):
+                return WsmanConnectionError('the device closed the connection %s (%s)'
+                                            % ('after the request was sent' if sent else 'before the request',
+                                               name), host=host, operation=operation, sent=sent,
+                                            stale_keepalive=True)
+        for item in chain:
+            name = type(item).__name__
+            if name in ('IncompleteRead', 'InvalidChunkLength'):
+                return WsmanConnectionError('the device dropped the connection mid-response (%s)' % name, host=host,
+                                            operation=operation, sent=True)
+            if name in ('BadStatusLine', 'LineTooLong', 'HTTPException', 'InvalidHeader', 'HeaderParsingError',
+                        'UnknownProtocol', 'LocationParseError', 'InvalidURL', 'TooManyRedirects'):
+                return WsmanMalformedResponse('the answer is not valid HTTP (%s)' % name, host=host,
+                                              operation=operation, sent=sent)
+            if name == 'ChunkedEncodingError':
+                return WsmanConnectionError('the device broke the chunked framing mid-response', host=host,
+                                            operation=operation, sent=True)
+        for item in chain:
+            if isinstance(item, OSError):
+                return WsmanConnectionError('network error (%s)' % (item.strerror or type(item).__name__),
+                                            host=host, operation=operation, sent=sent)
+        return WsmanConnectionError('the exchange failed (%s)' % type(exc).__name__, host=host,
+                                    operation=operation, sent=sent)
+
+
+def _causes(exc):
+    """The exception, its causes/contexts and the urllib3 `reason`/args exceptions inside it."""
+    seen = []
+    todo = [exc]
+    while todo and len(seen) < 20:
+        item = todo.pop(0)
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo.append(getattr(item, 'reason', None) if isinstance(getattr(item, 'reason', None), BaseException) else None)
+        todo.append(item.__cause__)
+        todo.append(item.__context__)
+        for arg in getattr(item, 'args', ()):
+            if isinstance(arg, BaseException):
+                todo.append(arg)
+    return seen
+
+
+def read_limited(resp, limit, host=None, operation=None):
+    """Stream a requests response body (no decoding), refusing more than `limit` bytes."""
+    chunks = []
+    total = 0
+    raw = resp.raw
+    while True:
+        chunk = raw.read(_READ_CHUNK, decode_content=False)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limit:
+            raise WsmanMalformedResponse('response larger than %d bytes (refused)' % limit, host=host,
+                                         operation=operation)
+        chunks.append(chunk)
+    return b''.join(chunks)
+
