@@ -40,8 +40,6 @@ plugin: oob.amt.amt
 ranges: [127.30.0.1-127.30.0.16]
 ca_path: $demo/state/ca.pem
 timeout: 2
-compose:
-  amt_ca_path: "'$demo/state/ca.pem'"
 YAML
 echo "== discovering 127.30.0.1-16 with the oob.amt.amt inventory plugin"
 # DEMO_ANSIBLE_BIN: the ansible-core to run the demo with (make galaxy-check passes a fresh venv's)
@@ -49,7 +47,7 @@ bin="${DEMO_ANSIBLE_BIN:-$root/.venv/bin}"
 export ANSIBLE_COLLECTIONS_PATH="${DEMO_COLLECTIONS_PATH:-$root/build/collections}"
 export ANSIBLE_STDOUT_CALLBACK=ansible.builtin.default ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_NOCOLOR=1
 export AMT_PASSWORD='P@ssw0rd'
-export ANSIBLE_PYTHON_INTERPRETER="$bin/python" ANSIBLE_INVENTORY_ENABLED=oob.amt.amt
+# the inventory plugin hands the hosts its ca_path (amt_ca_path) and the controller's Python itself
 "$bin/ansible-inventory" -i "$demo/fleet.amt.yml" --list > "$demo/inventory.json"
 "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); print("   groups: " + ", ".join("%s (%d)" % (g, len(v.get("hosts", []))) for g, v in sorted(d.items()) if g.startswith("amt")))' "$demo/inventory.json"
 "$bin/ansible-playbook" -i "$demo/fleet.amt.yml" playbooks/demo.yml -e "demo_dir=$demo" \

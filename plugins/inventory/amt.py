@@ -90,8 +90,26 @@ options:
     type: bool
     default: true
   ca_path:
-    description: CA file for the device certificates.
+    description:
+      - CA file for the device certificates, used to verify them during enrichment.
+      - Every host gets it as C(amt_ca_path), which the collection's playbooks and roles pass to the modules
+        as O(oob.amt.amt_power#module:ca_path), so the trust you set here is the trust of every later run.
     type: path
+  cert_fingerprints:
+    description:
+      - Pinned SHA-256 fingerprints of device certificates (self-signed firmware certificates), keyed by
+        address or AMT host name. Enrichment checks the device against its pin instead of a CA, and the
+        host gets it as C(amt_cert_fingerprint) for the playbooks and roles.
+    type: dict
+    default: {}
+  python_interpreter:
+    description:
+      - Value of C(ansible_python_interpreter) for the hosts. The default is the Python that runs
+        C(ansible-playbook), which has the collection's requirements (lxml, cryptography) because the
+        inventory plugin itself runs in it.
+      - Override it here, with O(compose), or in C(host_vars).
+      - When not set, hosts get the template C({{ ansible_playbook_python }}).
+    type: str
   hostname_source:
     description:
       - V(amt) names hosts by the host name AMT reports (falling back to the address); V(address) always uses the address.
@@ -119,6 +137,10 @@ options:
     default: local
   cache_timeout:
     default: 43200
+  cache_plugin:
+    default: ansible.builtin.jsonfile
+  cache_connection:
+    default: ~/.cache/oob-amt
 '''
 
 EXAMPLES = r'''
@@ -134,7 +156,7 @@ credentials:
     password: "{{ lookup('ansible.builtin.env', 'AMT_PASSWORD_SITE2') }}"
 cache: true
 cache_plugin: ansible.builtin.jsonfile
-cache_connection: ~/.cache/amt-inventory
+cache_connection: ~/.cache/oob-amt
 keyed_groups:
   - key: amt_version.split('.')[0]
     prefix: amt_major
@@ -154,6 +176,12 @@ except ImportError:  # pragma: no cover
     def make_unsafe(value):
         return value
 
+try:
+    from ansible.template import trust_as_template   # ansible-core 2.19+: templates from plugins must be trusted
+except ImportError:  # pragma: no cover - older cores template every inventory string
+    def trust_as_template(value):
+        return value
+
 from ansible_collections.oob.amt.plugins.module_utils.amt.discovery import DiscoveryError, discover, parse_target
 
 HOST_VARS = ('amt_host', 'amt_port', 'amt_use_tls', 'amt_version', 'amt_realm', 'amt_uuid', 'amt_provisioning_state',
@@ -162,6 +190,8 @@ HOST_VARS = ('amt_host', 'amt_port', 'amt_use_tls', 'amt_version', 'amt_realm', 
 
 
 display = Display()
+# the controller's Python, for the local hosts this plugin makes (docs/tls-trust.md, "Interpreter")
+PLAYBOOK_PYTHON = '{{ ansible_playbook_python }}'
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -231,6 +261,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                            password=self.get_option('password'), credentials=credentials,
                            enrich_devices=self.get_option('enrich'),
                            options={'validate_certs': self.get_option('validate_certs'),
+                                    'cert_fingerprints': self.get_option('cert_fingerprints') or {},
                                     'ca_path': self.get_option('ca_path') and os.path.expanduser(self.get_option('ca_path')),
                                     'timeout': self.get_option('timeout')},
                            stats=stats, rmcp_ping=self.get_option('rmcp_ping'), rmcp_port=self.get_option('rmcp_port'))
@@ -261,6 +292,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.add_host(name, group='amt')
             self.inventory.set_variable(name, 'ansible_host', make_unsafe(device['address']))
             self.inventory.set_variable(name, 'ansible_connection', self.get_option('connection'))
+            self.inventory.set_variable(name, 'ansible_python_interpreter',
+                                        self.get_option('python_interpreter') or trust_as_template(PLAYBOOK_PYTHON))
+            for key, value in self._trust_vars(device, name).items():
+                self.inventory.set_variable(name, key, value)
             for key in HOST_VARS:
                 if key in device:
                     self.inventory.set_variable(name, key, make_unsafe(device[key]))
@@ -271,6 +306,21 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self._set_composite_vars(self.get_option('compose'), hostvars, name, strict=strict)
             self._add_host_to_composed_groups(self.get_option('groups'), hostvars, name, strict=strict)
             self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, name, strict=strict)
+
+    def _trust_vars(self, device, name):
+        """What the plugin trusted, handed to the hosts (docs/tls-trust.md): amt_ca_path, amt_cert_fingerprint,
+        amt_validate_certs."""
+        out = {}
+        if self.get_option('ca_path'):
+            out['amt_ca_path'] = os.path.expanduser(self.get_option('ca_path'))
+        pins = self.get_option('cert_fingerprints') or {}
+        for key in (device['address'], device.get('amt_hostname'), name):
+            if key and key in pins:
+                out['amt_cert_fingerprint'] = pins[key]
+                break
+        if not self.get_option('validate_certs'):
+            out['amt_validate_certs'] = False
+        return out
 
     @staticmethod
     def _default_groups(device):

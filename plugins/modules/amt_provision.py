@@ -104,7 +104,7 @@ options:
     description:
       - Directory of the M(oob.amt.amt) inventory plugin's jsonfile cache (its C(cache_connection)).
     type: path
-    default: ~/.cache/amt-inventory
+    default: ~/.cache/oob-amt
 attributes:
   check_mode:
     description: Reads the device and runs every pre-flight check; sends nothing that changes it.
@@ -230,7 +230,7 @@ def main():
         fix_network=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=120),
         forget_on_failure=dict(type='bool', default=False),
-        inventory_cache=dict(type='path', default='~/.cache/amt-inventory'),
+        inventory_cache=dict(type='path', default='~/.cache/oob-amt'),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[('provisioning_pfx', 'provisioning_cert')],

@@ -127,7 +127,8 @@ def enrich(address, port, use_tls, username, password, options):
     """Authenticated reads: version, provisioning, control mode, UUID, names, power state."""
     client = WsmanClient(address, port=port, use_tls=use_tls, username=username, password=password,
                          validate_certs=options.get('validate_certs', True), ca_path=options.get('ca_path'),
-                         cert_fingerprint=None, timeout=options.get('timeout', 5), retries=1)
+                         cert_fingerprint=(options.get('cert_fingerprints') or {}).get(address),
+                         timeout=options.get('timeout', 5), retries=1)
     data = {}
     try:
         general = client.get('AMT_GeneralSettings')
