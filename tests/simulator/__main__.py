@@ -30,6 +30,8 @@ def parse_args(argv=None):
     p.add_argument('--rmcp-port', type=int, default=623,
                    help='UDP port of the ASF/RMCP presence pong on every device address (0: none; if binding fails, '
                         'RMCP is skipped with a warning)')
+    p.add_argument('--redirection', choices=['auto', 'on', 'off'], default='auto',
+                   help='redirection listeners (SOL, IDE-R/USB-R) on 16994/16995 per device (auto: fleets up to 256)')
     return p.parse_args(argv)
 
 

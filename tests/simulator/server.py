@@ -480,6 +480,12 @@ class Fleet:
             if device.enumerations.pop(context, None) is None:
                 raise SoapFault('InvalidEnumerationContext')
             return soap.envelope(req.message_id, action + 'Response', message_id, uri, '', soap.NS_WSEN)
+        if action.startswith('http://schemas.xmlsoap.org/ws/2004/08/eventing/'):
+            h = self._handler(uri)
+            if not hasattr(h, 'eventing'):
+                raise SoapFault('ActionNotSupported')
+            body, ns = h.eventing(device, req, ctx)
+            return soap.envelope(req.message_id, action + 'Response', message_id, uri, body, ns, registry_ns_common())
         if action.startswith(uri + '/'):
             h = self._handler(uri)
             method = action[len(uri) + 1:]
@@ -666,6 +672,11 @@ class Fleet:
                 self._arm_faults(device)
                 device.save()
                 return 200, device.state['faults']
+            route = registry.CONTROL_ROUTES.get((method, parts[2])) if len(parts) == 3 else None
+            if route is not None:
+                status, result = route(device, data, self)
+                device.save()
+                return status, result
             if len(parts) == 3 and parts[2] == 'host-boot' and method == 'POST':
                 registry.fire('host_boot', device)
                 device.save()

@@ -34,9 +34,13 @@ def consume_one_time_settings(device, **kw):
     """The host booted: apply and forget the one-time settings (firmware reverts to IsNotNext)."""
     boot = boot_state(device)
     if boot['role'] == 1:
-        used = {'source': boot['source'], 'bios_setup': boot['settings'].get('BIOSSetup', False)}
+        settings = boot['settings']
+        used = {'source': boot['source'], 'bios_setup': settings.get('BIOSSetup', False),
+                # storage redirection boot (IDERBootDevice 1 = CD, 0 = floppy/USB) and BIOS console over SOL
+                'ider': settings.get('UseIDER', False), 'ider_device': settings.get('IDERBootDevice', 0),
+                'sol': settings.get('UseSOL', False)}
     else:
-        used = {'source': None, 'bios_setup': False}
+        used = {'source': None, 'bios_setup': False, 'ider': False, 'ider_device': 0, 'sol': False}
     boot['history'].append(used)
     del boot['history'][:-10]
     boot['last_boot'] = used
