@@ -15,6 +15,7 @@ ANONYMOUS = 'http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous'
 HANDLERS = {}        # class name -> handler instance
 ENUM_ALIASES = {}    # class name (e.g. CIM_ServiceAvailableToElement) -> [handler names]
 _HOOKS = {}          # event name -> [callables(device, **kw)]
+CONTROL_ROUTES = {}  # (HTTP method, name) -> fn(device, data, fleet) -> (status, result): /devices/<addr>/<name>
 
 
 def uri_of(cls):

@@ -60,6 +60,7 @@ class Request:
         if body is None:
             raise SoapFault('SchemaValidationError', 'The supplied SOAP violates the corresponding XML schema definition.')
         self.action = self.to = self.resource_uri = self.message_id = None
+        self.header = header
         self.selectors = {}
         if header is not None:
             for name, attr, ns in (('Action', 'action', NS_WSA), ('To', 'to', NS_WSA), ('MessageID', 'message_id', NS_WSA),

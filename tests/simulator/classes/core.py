@@ -149,24 +149,7 @@ class EthernetPortSettings(ClassHandler):
         return self.instances(device, ctx)[0]
 
 
-@register
-class RedirectionService(ClassHandler):
-    name = 'AMT_RedirectionService'
-
-    def instances(self, device, ctx):
-        return [{'CreationClassName': 'AMT_RedirectionService', 'ElementName': 'Intel(r) AMT Redirection Service',
-                 'EnabledState': device.state.get('redirection_state', 32771), 'ListenerEnabled': True,
-                 'Name': 'Intel(r) AMT Redirection Service', 'SystemCreationClassName': 'CIM_ComputerSystem',
-                 'SystemName': 'Intel(r) AMT'}]
-
-    def method_RequestStateChange(self, device, params, ctx):
-        value = require_int(params, 'RequestedState')
-        if value not in (32768, 32769, 32770, 32771):
-            return {'ReturnValue': 5}
-        device.state['redirection_state'] = value
-        if value == 32768:
-            device.state['redirection_session'] = False
-        return {'ReturnValue': 0}
+# AMT_RedirectionService lives in classes/redirection.py (with KVM and user consent).
 
 
 def managed_system_epr():
