@@ -24,6 +24,10 @@ def parse_args(argv=None):
     p.add_argument('--control-port', type=int, help='JSON control API on 127.0.0.1:PORT (tests only)')
     p.add_argument('--fleet-spec', help='JSON file with per-device overrides, non_amt_http and blackhole addresses')
     p.add_argument('--local-port', type=int, default=16990, help='port of the host-local (LMS) interface')
+    p.add_argument('--local-tls-port', type=int, default=16991,
+                   help='TLS port of the host-local (LMS) interface (LMS 16993 on a real host; 0: none)')
+    p.add_argument('--mei', action='store_true',
+                   help='MEI stand-in per device: Unix socket <state-dir>/mei/<address>.sock (tests/simulator/mei_standin.py)')
     p.add_argument('--http-only', action='store_true', help='serve only plain HTTP on 16992')
     p.add_argument('--no-tls', action='store_true', help='no TLS listeners and no CA (fastest start)')
     p.add_argument('--seed', default='', help='seed for the generated device data')

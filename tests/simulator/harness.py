@@ -139,6 +139,10 @@ class Simulator:
     def clear_log(self):
         open(self.request_log, 'w').close()
 
+    def mei_path(self, addr):
+        """The device's MEI stand-in socket (start the simulator with extra_args=['--mei'])."""
+        return os.path.join(self.state_dir, 'mei', '%s.sock' % addr)
+
     def connection(self, addr, tls=True, **extra):
         """Connection options for modules/clients talking to one device."""
         opts = {'host': addr, 'username': 'admin', 'password': self.admin_password, 'use_tls': tls,

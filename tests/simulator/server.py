@@ -13,6 +13,7 @@ import time
 
 from tests.simulator import registry, soap
 from tests.simulator.ca import FleetCA
+from tests.simulator import mei_standin
 from tests.simulator.model import deep_merge, load_or_create
 from tests.simulator.registry import Context, SoapFault
 
@@ -181,7 +182,11 @@ class Fleet:
             loop_start.append(self._listen(addr, 16992, device, tls=False, interface='network'))
             if self.ca is not None and not self.args.http_only:
                 loop_start.append(self._listen(addr, 16993, device, tls=True, interface='network'))
-            loop_start.append(self._listen(addr, self.args.local_port, device, tls=False, interface='local'))
+            if device.state.get('lms', True):   # "lms": false -> nothing listens on the host-local ports
+                loop_start.append(self._listen(addr, self.args.local_port, device, tls=False, interface='local'))
+                if self.ca is not None and getattr(self.args, 'local_tls_port', 0):
+                    loop_start.append(self._listen(addr, self.args.local_tls_port, device, tls=True,
+                                                   interface='local'))
         for addr in self.spec.get('non_amt_http', []):
             loop_start.append(self._listen_raw(addr, 16992, self._non_amt))
         for addr in self.spec.get('blackhole', []):
@@ -193,6 +198,10 @@ class Fleet:
         if self.args.control_port:
             self.servers.append(await asyncio.start_server(self._control, '127.0.0.1', self.args.control_port))
         await self._start_rmcp()
+        self.mei = None
+        if getattr(self.args, 'mei', False):
+            self.mei = mei_standin.MEIStandIn(self, os.path.join(self.state_dir, 'mei'))
+            self.mei.start(asyncio.get_running_loop())
 
     async def _listen(self, addr, port, device, tls, interface):
         async def handler(reader, writer):
@@ -205,6 +214,8 @@ class Fleet:
     async def stop(self):
         for server in self.servers:
             server.close()
+        if getattr(self, 'mei', None) is not None:
+            self.mei.stop()
         for device in self.devices.values():
             device.save()
         if self.log_fh:
@@ -256,6 +267,12 @@ class Fleet:
             return
         device.active_connections += 1
         try:
+            if not mei_standin.amt_enabled(device) or (
+                    interface == 'local' and not tls and mei_standin.local_tls_enforced(device)):
+                # AMT disabled in the firmware: nothing answers; CSME 19 refuses non-TLS even locally (LMS
+                # accepts, the firmware refuses its channel, LMS drops the connection)
+                self._reset(writer)
+                return
             if tls:
                 if faults.get('tls_delay'):
                     await asyncio.sleep(float(faults['tls_delay']))

@@ -15,6 +15,10 @@ import os
 import struct
 import uuid
 
+from ansible_collections.oob.amt.plugins.module_utils.host.heci import (  # noqa: F401 - re-exported
+    LME_GUID, WATCHDOG_GUID, HeciConnection, MEITimeout, _is_socket)
+from ansible_collections.oob.amt.plugins.module_utils.host.heci import MEIError as _HeciError
+
 MEI_DEVICES = ('/dev/mei0', '/dev/mei')
 AMTHI_GUID = uuid.UUID('12f80028-b4b7-4b2d-aca8-46e0ff65814c')
 # _IOWR('H', 0x01, struct mei_connect_client_data) - 16-byte GUID in, properties out
@@ -27,8 +31,9 @@ RESPONSE_HEADER = struct.Struct('<BBHIII')      # ... plus status
 ACCOUNT_FIELD = 33
 
 
-class MEIError(Exception):
-    pass
+MEIError = _HeciError
+GET_CONTROL_MODE_REQUEST = 0x0400006B
+GET_CONTROL_MODE_RESPONSE = 0x0480006B
 
 
 def encode_request(command, payload=b''):
@@ -67,9 +72,15 @@ class MEIClient(object):
         self._ioctl = ioctl
         self.fd = None
         self.max_message = None
+        self._conn = None
 
     def connect(self):
         candidates = [self.device] if self.device else list(MEI_DEVICES)
+        if _is_socket(candidates[0]):
+            # the simulator's MEI stand-in (host/heci.py describes the framing)
+            self._conn = HeciConnection(AMTHI_GUID, candidates[0]).connect()
+            self.max_message = self._conn.max_message
+            return self
         last = None
         for path in candidates:
             try:
@@ -96,17 +107,89 @@ class MEIClient(object):
         return self
 
     def call(self, request):
-        if self.fd is None:
+        if self.fd is None and self._conn is None:
             self.connect()
+        if self._conn is not None:
+            return self._conn.call(request)
         os.write(self.fd, request)
         return os.read(self.fd, max(self.max_message or 4096, 4096))
 
     def local_system_account(self):
         return decode_local_system_account(self.call(local_system_account_request()))
 
+    def control_mode(self):
+        """0 pre-provisioning, 1 CCM, 2 ACM (AMTHI GetControlMode, as rpc-go pkg/pthi/commands.go)."""
+        return decode_control_mode(self.call(encode_request(GET_CONTROL_MODE_REQUEST)))
+
     def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         if self.fd is not None:
             try:
                 os.close(self.fd)
             finally:
                 self.fd = None
+
+
+def decode_control_mode(data):
+    if len(data) < RESPONSE_HEADER.size + 4:
+        raise MEIError('AMTHI GetControlMode answer too short (%d bytes)' % len(data))
+    _major, _minor, _reserved, command, _length, status = RESPONSE_HEADER.unpack_from(data)
+    if command != GET_CONTROL_MODE_RESPONSE:
+        raise MEIError('unexpected AMTHI response 0x%08X to GetControlMode' % command)
+    if status != 0:
+        raise MEIError('GetControlMode failed with AMT status %d' % status)
+    return struct.unpack_from('<I', data, RESPONSE_HEADER.size)[0]
+
+
+# -- state independence (the "watchdog" MEI client) ------------------------------------------------
+# rpc-go pkg/pthi/commands.go GetIsAMTEnabled / SetAmtOperationalState and internal/amt/commands.go
+# ChangeEnabledResponse: a 4-byte request (command 0x05, byte count, sub-command, version 0x10); the
+# answer to IsChangeToAMTEnabled is one byte of flags.
+IS_CHANGE_TO_AMT_ENABLED = bytes(bytearray([0x05, 0x02, 0x51, 0x10]))
+SET_AMT_OPERATIONAL_STATE = bytes(bytearray([0x05, 0x03, 0x53, 0x10]))
+
+
+def decode_change_enabled(data):
+    if not data:
+        raise MEIError('empty answer to IsChangeToAMTEnabled')
+    flags = bytearray(data)[0]
+    return {'transition_allowed': bool(flags & 0x01), 'amt_enabled': bool(flags & 0x02),
+            'tls_enforced_local': bool(flags & 0x40), 'new_interface': bool(flags & 0x80), 'raw': flags}
+
+
+def encode_set_operational_state(enabled):
+    return SET_AMT_OPERATIONAL_STATE + bytes(bytearray([1 if enabled else 0]))
+
+
+def decode_set_operational_state(data):
+    if len(data) < 8:
+        raise MEIError('SetAmtOperationalState answer too short (%d bytes)' % len(data))
+    return struct.unpack_from('<I', data, 4)[0]
+
+
+def amt_operational_state(device=None, timeout=5, connection=None):
+    """Flags of IsChangeToAMTEnabled, or None when the firmware does not answer (AMT 11 and older time out,
+    as rpc-go notes in cmd/main.go updateConnectionSettings)."""
+    conn = connection or HeciConnection(WATCHDOG_GUID, device)
+    try:
+        try:
+            return decode_change_enabled(conn.call(IS_CHANGE_TO_AMT_ENABLED, timeout))
+        except MEITimeout:
+            return None
+    finally:
+        if connection is None:
+            conn.close()
+
+
+def set_amt_enabled(device=None, enabled=True, timeout=10, connection=None):
+    conn = connection or HeciConnection(WATCHDOG_GUID, device)
+    try:
+        status = decode_set_operational_state(conn.call(encode_set_operational_state(enabled), timeout))
+    finally:
+        if connection is None:
+            conn.close()
+    if status != 0:
+        raise MEIError('SetAmtOperationalState(%s) failed with AMT status %d'
+                       % ('enabled' if enabled else 'disabled', status))

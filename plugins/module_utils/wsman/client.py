@@ -58,7 +58,7 @@ class WsmanClient(object):
     def __init__(self, host, port=None, use_tls=True, username='admin', password=None, validate_certs=True,
                  ca_path=None, client_cert=None, client_key=None, ciphers=None, min_tls_version=None,
                  cert_fingerprint=None, timeout=30, retries=2, max_response_bytes=8 * 1024 * 1024,
-                 allow_legacy_digest=False, return_value_meaning=None, ssl_context=None):
+                 allow_legacy_digest=False, return_value_meaning=None, ssl_context=None, socket_factory=None):
         if not host:
             raise ValueError('host is required')
         self.host = host
@@ -87,7 +87,7 @@ class WsmanClient(object):
                 ciphers=ciphers, min_tls_version=min_tls_version, cert_fingerprint=cert_fingerprint)
         self.transport = Transport(host, self.port, use_tls=self.use_tls, timeout=self.timeout, ssl_context=ctx,
                                    cert_fingerprint=cert_fingerprint if self.use_tls else None,
-                                   max_response_bytes=max_response_bytes)
+                                   max_response_bytes=max_response_bytes, socket_factory=socket_factory)
         self._auth = DigestAuth(self.username, password, allow_legacy=allow_legacy_digest) \
             if password is not None else None
         self.server_header = None

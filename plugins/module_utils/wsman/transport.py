@@ -299,9 +299,21 @@ class _PinMismatch(ssl.SSLError):
 def _connection_classes(transport):
     """urllib3 connection classes bound to one transport (deadline guard, sent flag, TLS facts)."""
 
+    def _factory_conn(conn):
+        # Transport(socket_factory=...): the byte stream comes from elsewhere than a TCP connect, e.g. an APF
+        # channel over the MEI device when no LMS listens (host/lme.py). Signature of socket.create_connection;
+        # TLS, the deadline guard and keep-alive then work on the returned socket as on a TCP one.
+        if transport.socket_factory is None:
+            return None
+        try:
+            return transport.socket_factory((conn.host, conn.port), conn.timeout)
+        except OSError as exc:
+            from urllib3.exceptions import NewConnectionError
+            raise NewConnectionError(conn, 'cannot open the connection: %s' % exc) from exc
+
     class Conn(_U3HTTPConnection):
         def _new_conn(self):
-            sock = super(Conn, self)._new_conn()
+            sock = _factory_conn(self) or super(Conn, self)._new_conn()
             transport._guard.register(sock)
             return sock
 
@@ -318,7 +330,7 @@ def _connection_classes(transport):
 
     class TLSConn(_U3HTTPSConnection):
         def _new_conn(self):
-            sock = super(TLSConn, self)._new_conn()
+            sock = _factory_conn(self) or super(TLSConn, self)._new_conn()
             transport._guard.register(sock)
             return sock
 
@@ -395,7 +407,7 @@ class Transport(object):
     """Keep-alive HTTP(S) POSTs to /wsman with a wall-clock deadline and a size cap per exchange."""
 
     def __init__(self, host, port, use_tls=True, timeout=30, ssl_context=None, cert_fingerprint=None,
-                 max_response_bytes=DEFAULT_MAX_RESPONSE, path='/wsman'):
+                 max_response_bytes=DEFAULT_MAX_RESPONSE, path='/wsman', socket_factory=None):
         if not HAS_REQUESTS:
             raise WsmanError('the requests Python library is required', host=host,
                              hint='Install requests on the host that runs the module')
@@ -404,6 +416,7 @@ class Transport(object):
         self.use_tls = use_tls
         self.timeout = float(timeout)
         self.ssl_context = ssl_context
+        self.socket_factory = socket_factory
         self.cert_fingerprint = normalise_fingerprint(cert_fingerprint)
         self.max_response_bytes = int(max_response_bytes)
         self.path = path
