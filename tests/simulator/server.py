@@ -16,6 +16,7 @@ from tests.simulator.ca import FleetCA
 from tests.simulator import mei_standin
 from tests.simulator.model import deep_merge, load_or_create
 from tests.simulator.registry import Context, SoapFault
+from tests.simulator.classes import tls as tls_classes
 
 MAX_HEADER = 16 * 1024
 MAX_BODY = 2 * 1024 * 1024
@@ -273,11 +274,15 @@ class Fleet:
                 # accepts, the firmware refuses its channel, LMS drops the connection)
                 self._reset(writer)
                 return
+            if not tls_classes.port_open(device, tls, interface):
+                self._reset(writer)       # committed TLS settings closed this port (plain HTTP or TLS off)
+                return
             if tls:
                 if faults.get('tls_delay'):
                     await asyncio.sleep(float(faults['tls_delay']))
                 if device.ssl_context is None:
-                    device.ssl_context = self.ca.server_context(device.address, device.state.get('hostname'))
+                    # the certificate amt_tls installed once committed, else the factory one
+                    device.ssl_context = tls_classes.listener_context(device, self.ca)
                 await writer.start_tls(device.ssl_context)
             while True:
                 try:
@@ -411,6 +416,9 @@ class Fleet:
         self.log(device, port, status, parsed)
         writer.write(data)
         await writer.drain()
+        if getattr(device, 'drop_connection', False):
+            device.drop_connection = False    # a committed TLS change closes the connection that made it
+            return False
         return not close_after
 
     def _authenticate(self, device, request, interface, faults):
@@ -430,6 +438,9 @@ class Fleet:
         if interface == 'local' and state.get('local_username'):
             creds[state['local_username']] = _md5(
                 '%s:%s:%s' % (state['local_username'], state['realm'], state.get('local_password', '')))
+        for user in state.get('users') or []:   # digest users added with AddUserAclEntryEx (classes/users.py)
+            if user.get('access') == 2 or user.get('access') == (0 if interface == 'local' else 1):
+                creds.setdefault(user['name'], user['ha1'])
         ha1 = creds.get(username)
         if ha1 is None or params.get('realm') != state['realm']:
             return False, False, None
