@@ -8,7 +8,7 @@ COLLECTIONS := $(ROOT)/.collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 
-.PHONY: help browser setup links build install sanity unit integration test lint demo bench clean \
+.PHONY: help browser eda-venv setup links build install sanity unit integration test lint demo bench clean \
 	galaxy-check matrix changelog ee docs-check importer ecosystem release-tools
 
 help:
@@ -52,7 +52,17 @@ browser:
 	      apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	  echo "Chromium is not installed and could not be installed here: test_report_browser will fail"
 
-integration: setup browser
+# Event-Driven Ansible: ansible-rulebook (needs Java 17) in its own venv, so the main venv stays lean.
+# The integration test runs the example rulebook from it against simulated devices.
+EDA_VENV := build/eda-venv
+$(EDA_VENV)/.stamp: requirements.txt
+	test -x $(EDA_VENV)/bin/python || $(PYTHON) -m venv $(EDA_VENV)
+	$(EDA_VENV)/bin/pip install -q ansible-rulebook 'ansible-core<2.20' -r requirements.txt
+	touch $@
+
+eda-venv: $(EDA_VENV)/.stamp
+
+integration: setup browser eda-venv
 	$(PY) -m pytest tests/integration -q
 
 lint: setup

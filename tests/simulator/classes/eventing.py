@@ -150,7 +150,7 @@ class ListenerDestination(ClassHandler):
 CIM_SEVERITY = {0: 0, 1: 2, 2: 2, 4: 2, 8: 3, 16: 6, 32: 7}     # PET severity -> CIM PerceivedSeverity
 
 
-def indication_envelope(device, message_id, arguments, severity, alert_type, ack, filter_name):
+def indication_envelope(device, message_id, arguments, severity, alert_type, ack, filter_name, argument=None):
     t = time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime())
     props = [('AlertType', alert_type), ('AlertingElementFormat', 2),
              ('AlertingManagedElement', 'Interop:CIM_ComputerSystem.CreationClassName="CIM_ComputerSystem",'
@@ -173,6 +173,9 @@ def indication_envelope(device, message_id, arguments, severity, alert_type, ack
             '</b:Action><b:MessageID>uuid:00000000-8086-8086-8086-%012X</b:MessageID>'
             '<c:ResourceURI>%s</c:ResourceURI>' % ('<c:AckRequested></c:AckRequested>' if ack else '',
                                                    next(_ids), NS_ALERT))
+    if argument:
+        # WS-Addressing: the NotifyTo reference parameters come back as header blocks
+        head += '<m:arg xmlns:m="http://x.com">%s</m:arg>' % soap._text(argument)
     return ('<?xml version="1.0" encoding="UTF-8"?><a:Envelope xmlns:a="%s" xmlns:b="%s" xmlns:c="%s" '
             'xmlns:g="%s" xmlns:h="%s" xmlns:xsi="%s"><a:Header>%s</a:Header><a:Body><g:CIM_AlertIndication>%s'
             '</g:CIM_AlertIndication></a:Body></a:Envelope>'
@@ -232,7 +235,7 @@ def push(device, message_id, arguments, pet_severity, alert_type, feature_event)
         if sub['filter'] == 'Intel(r) AMT:Features' and not feature_event:
             continue
         body = indication_envelope(device, message_id, arguments, CIM_SEVERITY.get(pet_severity, 2), alert_type,
-                                   sub['mode'] == 3, sub['filter'])
+                                   sub['mode'] == 3, sub['filter'], sub.get('argument'))
         threading.Thread(target=_deliver, args=(device.address, dict(sub), body), daemon=True).start()
 
 
