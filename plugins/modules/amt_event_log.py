@@ -35,8 +35,10 @@ options:
     type: str
     choices: [unspecified, monitor, information, ok, non_critical, critical, non_recoverable]
   sensor_types:
-    description: Only records of these sensor types (for example V(fan), V(temperature), V(boot_error),
-      V(system_firmware_progress), V(platform_security), V(watchdog)).
+    description:
+      - Only records of these sensor types (IPMI names), for example V(fan), V(temperature), V(voltage),
+        V(boot_error), V(watchdog) (AMT's "System boot failure" and BIOS POST watchdog), V(os_boot),
+        V(system_firmware_progress), V(platform_security).
     type: list
     elements: str
   max_records:
@@ -65,7 +67,7 @@ EXAMPLES = r'''
 - name: Boot failures only
   oob.amt.amt_event_log:
     host: 10.0.0.21
-    sensor_types: [boot_error, os_boot, system_firmware_progress]
+    sensor_types: [boot_error, watchdog, os_boot]
     max_records: 50
 
 - name: Clear the log after archiving it
