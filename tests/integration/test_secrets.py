@@ -70,6 +70,10 @@ def test_no_secret_in_output_results_or_files(mode, tmp_path):
         assert statuses[('dev0', 'Power with a wrong password')] == 'failed'
         assert statuses[('dev1', 'ACM with a PFX whose root is not trusted (pre-flight failure)')] == 'failed'
         assert statuses[('localhost', 'Setup.bin with a password that breaks the rules')] == 'failed'
+        assert statuses[('dev0', 'User with a password that breaks the rules')] == 'failed'
+        assert statuses[('dev0', 'Admin password rotation over the network with a wrong current password')] == 'failed'
+        assert statuses[('dev1', 'Device TLS certificate signed by the zone CA (dev1 only, it serves a new '
+                                 'certificate afterwards)')] == 'ok'
         assert ('localhost', 'Setup.bin') in statuses
         text = run.stdout + run.stderr + json.dumps(run.results)
         assert _leaks(text, secrets) == [], 'secret in output (%s mode)' % mode

@@ -51,7 +51,8 @@ def read_clock(client, now=time.time):
     except ValueError:
         raise TimeError('the device returned no usable Ta0 (%r)' % out.get('Ta0'))
     middle = (sent + received) / 2.0
-    return ta0, int(received), ta0 - middle
+    # Ta0 is the device clock truncated to the second: on average half a second behind it
+    return ta0, int(received), ta0 + 0.5 - middle
 
 
 def check_params(params):

@@ -264,10 +264,11 @@ def rotate_admin(client, params, check_mode, diff, client_factory):
     result['changed'] = True
     result['password_changed'] = True
     result['actions'].append('set a new admin password (SetAdminAclEntryEx)')
+    # also in check mode: the current password (option password) must work and the device be activated
+    state = client.get('AMT_SetupAndConfigurationService')
+    if str(state.get('ProvisioningState')) != '2':
+        raise UserError('the device is not activated; set the admin password with oob.amt.amt_provision')
     if not check_mode:
-        state = client.get('AMT_SetupAndConfigurationService')
-        if str(state.get('ProvisioningState')) != '2':
-            raise UserError('the device is not activated; set the admin password with oob.amt.amt_provision')
         realm = realm_of(client)
         _pt(client.invoke(SERVICE, 'SetAdminAclEntryEx', [('Username', name),
                                                           ('DigestPassword', digest_password(name, realm,
