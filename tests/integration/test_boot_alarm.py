@@ -78,11 +78,11 @@ def test_alarm_add_unchanged_replace_remove(fleet):
     r = res(run_playbook('boot_alarm.yml', fleet.inventory, args, check=True), 'Alarm')
     assert r['changed'] and fleet.state(addr)['alarms'] == []
     assert res(run_playbook('boot_alarm.yml', fleet.inventory, args), 'Alarm')['changed'] is True
-    assert fleet.state(addr)['alarms'][0]['interval'] == 'P1D'
+    assert fleet.state(addr)['alarms'][0]['interval'] == 'P1DT0H0M'   # the form Intel's clients send
     assert res(run_playbook('boot_alarm.yml', fleet.inventory, args), 'Alarm')['changed'] is False
     args['alarm_interval'] = 'weekly'
     r = res(run_playbook('boot_alarm.yml', fleet.inventory, args, diff=True), 'Alarm')
-    assert r['changed'] and r['replaced'] and fleet.state(addr)['alarms'][0]['interval'] == 'P7D'
+    assert r['changed'] and r['replaced'] and fleet.state(addr)['alarms'][0]['interval'] == 'P7DT0H0M'
     r = res(run_playbook('boot_alarm.yml', fleet.inventory, {'alarm_name': 'wake', 'alarm_state': 'absent'}), 'Alarm')
     assert r['changed'] and fleet.state(addr)['alarms'] == []
     r = res(run_playbook('boot_alarm.yml', fleet.inventory, {'alarm_name': 'wake', 'alarm_state': 'absent'}), 'Alarm')

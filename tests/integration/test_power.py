@@ -8,6 +8,9 @@ from tests.integration.runner import inventory_for, run_playbook
 def fleet():
     from tests.simulator.harness import Simulator
     with Simulator(devices=2) as sim:
+        # AMT 15: 16.1 and 19 refuse sleep/hibernate themselves (tests/simulator/firmware.py), and every
+        # transition is exercised here
+        sim.patch(sim.addresses[0], amt_version='15.0.23.1706')
         sim.inventory = inventory_for(sim, sim.addresses[:1])
         yield sim
 

@@ -14,6 +14,7 @@ import time
 from tests.simulator import registry, soap
 from tests.simulator.ca import FleetCA
 from tests.simulator import mei_standin
+from tests.simulator import firmware
 from tests.simulator.model import deep_merge, load_or_create
 from tests.simulator.registry import Context, SoapFault
 from tests.simulator.classes import tls as tls_classes
@@ -269,7 +270,8 @@ class Fleet:
         device.active_connections += 1
         try:
             if not mei_standin.amt_enabled(device) or (
-                    interface == 'local' and not tls and mei_standin.local_tls_enforced(device)):
+                    interface == 'local' and not tls and mei_standin.local_tls_enforced(device)) or (
+                    interface == 'network' and not tls and firmware.remote_plain_refused(device)):
                 # AMT disabled in the firmware: nothing answers; CSME 19 refuses non-TLS even locally (LMS
                 # accepts, the firmware refuses its channel, LMS drops the connection)
                 self._reset(writer)
@@ -384,6 +386,13 @@ class Fleet:
                 return False
 
         ctx = Context(interface=interface, tls=tls, username=username, fleet=self)
+        if (parsed is not None and (parsed.action or '').endswith('/enumeration/Enumerate')
+                and '/amt-schema/' in (parsed.resource_uri or '') and firmware.enumerate_amt_refused(device)):
+            # AMT 10: Enumerate of AMT_ classes is a bare 400 (tests/simulator/firmware.py)
+            self.log(device, port, 400, parsed)
+            writer.write(self._headers(device, 400, 'Bad Request', None, ['Content-Length: 0', 'Connection: close']))
+            await writer.drain()
+            return False
         message_id = device.next_message_id()
         if parse_fault is not None:
             status, payload = 400, soap.fault_envelope(None, message_id, parse_fault.subcode, parse_fault.reason)
@@ -404,6 +413,8 @@ class Fleet:
             payload = payload[:len(payload) // 2]
             status = 200
         reason = {200: 'OK', 400: 'Bad Request'}.get(status, 'OK')
+        # firmware closes the connection after a fault (captures: RPS wsmanAlreadyExistsAllChunks, GW amterror test)
+        close_after = close_after or status == 400
         head = self._headers(device, status, reason, self._soap_ctype(device), ['Transfer-Encoding: chunked'] +
                              (['Connection: close'] if close_after else []))
         data = head + _chunked(payload)

@@ -57,7 +57,17 @@ def parse_interval(value):
                          'got %r' % value)
     if (m.group(2) and int(m.group(2)) > 23) or (m.group(3) and int(m.group(3)) > 59):
         raise AlarmError('option interval: hours must be 0-23 and minutes 0-59 (use days for longer), got %r' % value)
-    return text
+    minutes = _normalise_interval(text)
+    if minutes == 0:
+        return None
+    return format_interval(minutes)
+
+
+def format_interval(minutes):
+    """The form Intel's clients send: always P{d}DT{h}H{m}M (go-wsman-messages pkg/wsman/amt/alarmclock/service.go
+    AddAlarm; MeshCommander index.html showAddAlarmOk); 0 minutes = a one-shot alarm (P0DT0H0M)."""
+    minutes = int(minutes or 0)
+    return 'P%dDT%dH%dM' % (minutes // 1440, (minutes // 60) % 24, minutes % 60)
 
 
 def _normalise_interval(text):
@@ -98,14 +108,14 @@ def validate_name(name):
 
 
 def read_alarms(client):
-    return [{'name': a.get('InstanceID'), 'start': a.get('StartTime'), 'interval': a.get('Interval') or None,
+    return [{'name': a.get('InstanceID'), 'start': a.get('StartTime'),
+             'interval': a.get('Interval') if _normalise_interval(a.get('Interval')) else None,
              'delete_on_completion': a.get('DeleteOnCompletion')} for a in client.enumerate('IPS_AlarmClockOccurrence')]
 
 
 def _template(name, start, interval, delete_on_completion):
-    props = [('InstanceID', name), ('ElementName', name), ('StartTime', Datetime(start))]
-    if interval:
-        props.append(('Interval', Interval(interval)))
+    props = [('InstanceID', name), ('ElementName', name), ('StartTime', Datetime(start)),
+             ('Interval', Interval(interval or format_interval(0)))]
     props.append(('DeleteOnCompletion', bool(delete_on_completion)))
     return Embedded('IPS_AlarmClockOccurrence', props)
 

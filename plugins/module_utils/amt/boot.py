@@ -81,6 +81,10 @@ def run_boot(client, params, check_mode=False, diff=False):
     if check_mode:
         result['exchanges'] = client.exchanges
         return result
+    # Clear the boot order first: some firmware keeps a forced source from an earlier request, and then refuses
+    # BIOS setup/pause in the Put (MeshCommander index.html powerActionResponse: ChangeBootOrder(null) ->
+    # Put AMT_BootSettingData -> SetBootConfigRole(1) -> ChangeBootOrder(source or null)).
+    client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder', [])
     if settings_change:
         client.put('AMT_BootSettingData', wanted, {'InstanceID': INSTANCE_IDS['boot_setting_data']})
     config = EPR('CIM_BootConfigSetting', {'InstanceID': INSTANCE_IDS['boot_config']})
@@ -88,8 +92,6 @@ def run_boot(client, params, check_mode=False, diff=False):
     if source:
         client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder',
                       [('Source', EPR('CIM_BootSourceSetting', {'InstanceID': source}))])
-    else:
-        client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder', [])
     if power is not None:
         request_power(client, power, state)
     result['exchanges'] = client.exchanges

@@ -10,6 +10,7 @@ import uuid
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     CONTROL_MODES, PROVISIONING_MODES, PROVISIONING_STATES, power_state_name)
+from ansible_collections.oob.amt.plugins.module_utils.amt.compat import enumerate_instances
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault
 
 SUBSETS = ('identify', 'general', 'power', 'hardware', 'network', 'boot', 'alarms', 'hashes')
@@ -88,8 +89,13 @@ def _strip(instance):
 
 def gather_hardware(client):
     packages = client.enumerate('CIM_PhysicalPackage')
-    chassis = next((p for p in packages if p.get('_class') == 'CIM_Chassis'), {})
+    # Real firmware leaves CIM_Chassis out of the CIM_PhysicalPackage enumeration but answers a Get of it
+    # (james-crowley/ansible-collection-intel-amt docs/amt_info.md: CIM_Chassis/CIM_Card by Get, AMT 16.1 and 19).
+    chassis = next((p for p in packages if p.get('_class') == 'CIM_Chassis'), None)
+    if chassis is None:
+        chassis = _optional(lambda: client.get('CIM_Chassis')) or {}
     board = next((p for p in packages if p.get('_class') == 'CIM_Card'), {})
+    disks = _optional(lambda: client.enumerate('CIM_MediaAccessDevice')) or []
     processors = client.enumerate('CIM_Processor')
     chips = _optional(lambda: client.enumerate('CIM_Chip')) or []
     memory = client.enumerate('CIM_PhysicalMemory')
@@ -110,11 +116,15 @@ def gather_hardware(client):
                     'part_number': (m.get('PartNumber') or '').strip(), 'serial': m.get('SerialNumber'),
                     'speed_mhz': m.get('ConfiguredMemoryClockSpeed') or m.get('MaxMemorySpeed')} for m in memory],
         'memory_total_bytes': sum(m.get('Capacity') or 0 for m in memory),
+        # CIM_MediaAccessDevice carries no model, vendor or serial; MaxMediaSize is in KBytes
+        'storage': [{'id': d.get('DeviceID'), 'max_media_size_kb': d.get('MaxMediaSize'),
+                     'capabilities': d.get('Capabilities') or [],
+                     'security': d.get('Security')} for d in disks],
     }
 
 
 def gather_network(client):
-    ports = client.enumerate('AMT_EthernetPortSettings')
+    ports = enumerate_instances(client, 'AMT_EthernetPortSettings')     # AMT 10: Get per port (amt/compat.py)
     out = []
     for p in ports:
         out.append({'instance_id': p.get('InstanceID'), 'dhcp': p.get('DHCPEnabled'),

@@ -65,6 +65,7 @@ class HeciConnection(object):
         self.protocol_version = None
         self._open = opener
         self._ioctl = ioctl
+        self.closed = False
 
     # -- connect --------------------------------------------------------------------------
     def connect(self):
@@ -119,9 +120,14 @@ class HeciConnection(object):
     def fileno(self):
         return self.sock.fileno() if self.sock is not None else self.fd
 
-    def send(self, data):
+    def _ensure(self):
+        if self.closed:
+            raise MEIError('the MEI connection is closed')
         if self.fd is None and self.sock is None:
             self.connect()
+
+    def send(self, data):
+        self._ensure()
         if len(data) > self.max_message:
             raise MEIError('MEI message of %d bytes exceeds the client maximum %d' % (len(data), self.max_message))
         try:
@@ -134,8 +140,7 @@ class HeciConnection(object):
 
     def recv(self, timeout=None):
         """One message; MEITimeout when none arrives within timeout (None: wait)."""
-        if self.fd is None and self.sock is None:
-            self.connect()
+        self._ensure()
         size = max(self.max_message or 4096, 4096)
         try:
             if timeout is not None:
@@ -160,6 +165,7 @@ class HeciConnection(object):
         return self.recv(timeout)
 
     def close(self):
+        self.closed = True
         if self.sock is not None:
             try:
                 self.sock.close()

@@ -71,6 +71,8 @@ SCHEMA = {
     'CIM_SoftwareIdentity': {'IsEntity': 'bool'},
     'CIM_Chassis': {'PackageType': 'int', 'ChassisPackageType': 'int', 'CanBeFRUed': 'bool'},
     'CIM_Card': {'PackageType': 'int', 'CanBeFRUed': 'bool'},
+    'CIM_MediaAccessDevice': {'MaxMediaSize': 'int', 'Capabilities': 'int[]', 'Security': 'int',
+                              'EnabledDefault': 'int'},
     'CIM_Processor': {
         'Family': 'int', 'CurrentClockSpeed': 'int', 'MaxClockSpeed': 'int', 'ExternalBusClockSpeed': 'int',
         'CPUStatus': 'int', 'UpgradeMethod': 'int',

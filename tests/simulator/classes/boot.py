@@ -80,7 +80,16 @@ class BootSettingData(ClassHandler):
     def put(self, device, selectors, props, ctx):
         if selectors.get('InstanceID') not in (None, SETTING_ID):
             raise SoapFault('InvalidSelectors')
-        settings = boot_state(device)['settings']
+        boot = boot_state(device)
+        settings = boot['settings']
+        wants_bios = any(str(props.get(k, '')).strip().lower() == 'true' for k in ('BIOSSetup', 'BIOSPause'))
+        if wants_bios and boot['source'] is not None:
+            # A forced boot source left from an earlier request is still in the boot order: BIOS setup/pause only
+            # go with no source, so the Put is refused. Clients clear the order first (MeshCommander sends
+            # ChangeBootOrder without a Source before this Put, "needed for some AMT versions"). The fault
+            # subcode is ours: the firmware's exact answer is unverified (docs/dev/fidelity.md).
+            raise SoapFault('InvalidParameter', 'BIOSSetup/BIOSPause cannot be set while a boot source is in the '
+                                                'boot order (clear it with ChangeBootOrder first)')
         for key, value in props.items():
             if key in WRITABLE:
                 if key in INT_FIELDS:
@@ -113,9 +122,14 @@ class BootConfigSetting(ClassHandler):
     def method_ChangeBootOrder(self, device, params, ctx):
         source = params.get('Source')
         boot = boot_state(device)
-        if source in (None, ''):
+        if source is None:
             boot['source'] = None
             return {'ReturnValue': 0}
+        if source == '':
+            # an empty <Source/> is refused with HTTP 400 (james-crowley docs/amt_boot.md, AMT 16.1.30 and 19.0.5);
+            # clearing the order means leaving Source out, as MeshCommander does
+            raise SoapFault('SchemaValidationError', 'The supplied SOAP violates the corresponding XML schema '
+                                                     'definition.')
         if not isinstance(source, dict):
             return {'ReturnValue': 5}
         iid = source.get('selectors', {}).get('InstanceID')

@@ -9,8 +9,10 @@ def _hw(device):
 
 @register
 class Chassis(ClassHandler):
+    # Real firmware answers a Get of CIM_Chassis but leaves it out of the CIM_PhysicalPackage enumeration
+    # (the captured CIM_PhysicalPackage Pull holds only CIM_Card; james-crowley/ansible-collection-intel-amt
+    # docs/amt_info.md reads the chassis with a Get, tested on AMT 16.1 and 19). So no also_enumerated_by here.
     name = 'CIM_Chassis'
-    also_enumerated_by = ('CIM_PhysicalPackage',)
 
     def instances(self, device, ctx):
         c = _hw(device)['chassis']
@@ -97,3 +99,23 @@ class BIOSElement(ClassHandler):
                  'OperationalStatus': [0], 'PrimaryBIOS': True, 'ReleaseDate': Datetime(b['ReleaseDate']),
                  'SoftwareElementID': b['Version'], 'SoftwareElementState': 2, 'TargetOperatingSystem': 66,
                  'Version': b['Version']}]
+
+
+DEFAULT_DISKS = [{'DeviceID': 'MEDIA DEV 0', 'MaxMediaSize': 500107862, 'Capabilities': [4, 10], 'Security': 2}]
+
+
+@register
+class MediaAccessDevice(ClassHandler):
+    """Disks as AMT reports them: no model, vendor or serial (the class has none); sizes in KBytes.
+    Properties as go-wsman-messages pkg/wsman/cim/mediaaccess types.go lists them."""
+    name = 'CIM_MediaAccessDevice'
+
+    def instances(self, device, ctx):
+        out = []
+        for d in _hw(device).get('storage', DEFAULT_DISKS):
+            out.append({'Capabilities': d.get('Capabilities', [4, 10]), 'CreationClassName': 'CIM_MediaAccessDevice',
+                        'DeviceID': d['DeviceID'], 'ElementName': 'Managed System Media Access Device',
+                        'EnabledDefault': 2, 'EnabledState': 0, 'MaxMediaSize': d['MaxMediaSize'],
+                        'OperationalStatus': [0], 'RequestedState': 12, 'Security': d.get('Security', 2),
+                        'SystemCreationClassName': 'CIM_ComputerSystem', 'SystemName': 'ManagedSystem'})
+        return out

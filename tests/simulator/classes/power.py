@@ -2,6 +2,7 @@
 
 import time
 
+from tests.simulator import firmware
 from tests.simulator.registry import ClassHandler, EPR, fire, register, require_int
 
 SERVICE_KEYS = {'CreationClassName': 'CIM_PowerManagementService', 'Name': 'Intel(r) AMT Power Management Service',
@@ -25,6 +26,8 @@ def request_power_change(device, value):
     s = device.state
     if value not in available_states(s):
         return 2
+    if value in (4, 7) and firmware.sleep_refused(device):
+        return 2          # 16.1 and 19 refuse sleep/hibernate themselves (tests/simulator/firmware.py)
     if s.get('redirection_session') and value in (5, 8):
         return 2
     before = s['power_state']

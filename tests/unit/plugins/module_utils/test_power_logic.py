@@ -53,8 +53,10 @@ def test_parse_start_errors(value, fragment):
         amt_alarm.parse_start(value, now=NOW)
 
 
-@pytest.mark.parametrize('value,expected', [(None, None), ('daily', 'P1D'), ('weekly', 'P7D'), ('hourly', 'PT1H'),
-                                            ('P1DT6H30M', 'P1DT6H30M'), ('pt12h', 'PT12H')])
+# always the P{d}DT{h}H{m}M form Intel's clients send (go-wsman-messages alarmclock AddAlarm, MeshCommander)
+@pytest.mark.parametrize('value,expected', [(None, None), ('daily', 'P1DT0H0M'), ('weekly', 'P7DT0H0M'),
+                                            ('hourly', 'P0DT1H0M'), ('P1DT6H30M', 'P1DT6H30M'),
+                                            ('pt12h', 'P0DT12H0M'), ('P0DT0H0M', None)])
 def test_parse_interval(value, expected):
     assert amt_alarm.parse_interval(value) == expected
 

@@ -1,0 +1,49 @@
+"""Per-version firmware policy of the simulated devices: what real AMT generations refuse.
+
+Each rule names its source; docs/dev/fidelity.md lists them with what is unverified on hardware.
+A device state key overrides the version default where one is named.
+"""
+
+from tests.simulator.mei_standin import amt_enabled, local_tls_enforced  # noqa: F401 - one place to look
+
+
+def version(device):
+    """(major, minor) of the device's firmware, e.g. (16, 1)."""
+    parts = []
+    for piece in str(device.state.get('amt_version', '16.1')).split('.')[:2]:
+        try:
+            parts.append(int(piece))
+        except ValueError:
+            parts.append(0)
+    while len(parts) < 2:
+        parts.append(0)
+    return tuple(parts)
+
+
+def sleep_refused(device):
+    """Sleep/hibernate (PowerState 4/7) refused by the firmware itself on 16.1 and 19
+    (james-crowley/ansible-collection-intel-amt docs/capability-matrix.md, stage 11 on AMT 16.1.30 and 19.0.5:
+    'firmware_refused' for sleep-light, sleep-deep and hibernate). State key: sleep_refused."""
+    value = device.state.get('sleep_refused')
+    return version(device) >= (16, 1) if value is None else bool(value)
+
+
+def enumerate_amt_refused(device):
+    """AMT 10 answers Enumerate on AMT_ classes with HTTP 400; Get with the InstanceID works
+    (james-crowley docs/protocol-notes.md, hardware finding on AMT 10.0.56). State key: enumerate_amt_refused."""
+    value = device.state.get('enumerate_amt_refused')
+    return version(device) < (11, 0) if value is None else bool(value)
+
+
+def remote_plain_refused(device):
+    """From CSME 16.1 remote connections to the non-TLS port 16992 are not accepted; from CSME 19 non-TLS is not
+    accepted even locally (Intel SDK text quoted in the team reference amt-wsman.md 1.1; peers.md 'AMT 16.1+
+    closes 16992 to the network'). Only once provisioned: a pre-provisioned device has no remote interface yet.
+
+    State key remote_plain_http (true = allowed, false = refused). Default: refused on 19+; on 16.1-18 the
+    default fleet still allows it (the existing suite drives 16.1 devices over plain HTTP) - a device spec
+    with "remote_plain_http": false gives the 16.1 behaviour (docs/dev/fidelity.md)."""
+    value = device.state.get('remote_plain_http')
+    if value is not None:
+        return not value
+    return version(device) >= (19, 0) and device.state.get('provisioning_state') == 2
