@@ -21,7 +21,9 @@ Behaviour:
 * SOL: on a host boot the console streams a boot log (BIOS lines when the boot used UseSOL or
   ``sol_bios_console`` is true, then boot loader and kernel), keys typed are recorded in
   ``sol_keys`` (hex) and F2 during the BIOS prompt enters setup.
-* Fault key ``redir_drop_after`` (seconds after authentication): the device resets the session.
+* Fault keys: ``redir_drop_after`` (seconds after authentication: the device resets the session),
+  ``redir_auth_fail`` (the in-protocol digest fails although WS-Man works: a user without the redirection
+  realm, or a lockout that started between the WS-Man checks and the session).
 """
 
 import asyncio
@@ -170,9 +172,10 @@ class Connection:
                                                              state['admin_password']))
         expected = _md5('%s:%s:%s:%s:%s:%s' % (ha1, nonce, nc, cnonce, qop, _md5('POST:%s' % uri)))
         faults = state.get('faults') or {}
+        locked = state.get('locked') or (faults.get('lockout') and not faults.get('after'))
         ok = (user == state['admin_username'] and realm == state['realm'] and got_nonce == nonce and qop == 'auth'
-              and uri == '/RedirectionService' and response == expected and not faults.get('lockout')
-              and not state.get('locked'))
+              and uri == '/RedirectionService' and response == expected and not locked
+              and not faults.get('redir_auth_fail'))
         self.count('auth_ok' if ok else 'auth_failed')
         self.auth_reply(0 if ok else 1, 4)
         await self.writer.drain()

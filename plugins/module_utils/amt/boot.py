@@ -46,6 +46,36 @@ def desired_settings(current, device):
     return wanted
 
 
+IDER_BOOT_DEVICES = {'floppy': 0, 'cdrom': 1}   # AMT_BootSettingData.IDERBootDevice
+
+
+def set_redirection_boot(client, ider_device=None, use_sol=False, check_mode=False):
+    """One-time boot through redirection: the IDE-R/USB-R drive (ider_device 'cdrom' or 'floppy') and/or the
+    BIOS console over SOL (UseSOL), with no forced boot source, as MeshCommander does for its "IDE-R boot"
+    power actions (UseIDER + IDERBootDevice in AMT_BootSettingData, SetBootConfigRole(1), ChangeBootOrder
+    without a source; go-wsman-messages amt/boot names the same fields). Returns the settings changed."""
+    caps = client.get('AMT_BootCapabilities')
+    if ider_device and caps.get('IDER') is False:
+        raise BootError('the firmware does not offer boot from a redirected drive (AMT_BootCapabilities.IDER is false)')
+    if use_sol and caps.get('SOL') is False:
+        raise BootError('the firmware does not offer the BIOS console over SOL (AMT_BootCapabilities.SOL is false)')
+    current = client.get('AMT_BootSettingData', {'InstanceID': INSTANCE_IDS['boot_setting_data']})
+    wanted = desired_settings(current, 'redirection')
+    wanted['UseIDER'] = bool(ider_device)
+    if ider_device:
+        wanted['IDERBootDevice'] = IDER_BOOT_DEVICES[ider_device]
+    wanted['UseSOL'] = bool(use_sol)
+    changed = dict((k, v) for k, v in wanted.items() if current.get(k) != v)
+    if check_mode:
+        return changed
+    client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder', [])
+    if changed:
+        client.put('AMT_BootSettingData', wanted, {'InstanceID': INSTANCE_IDS['boot_setting_data']})
+    config = EPR('CIM_BootConfigSetting', {'InstanceID': INSTANCE_IDS['boot_config']})
+    client.invoke('CIM_BootService', 'SetBootConfigRole', [('BootConfigSetting', config), ('Role', 1)])
+    return changed
+
+
 def run_boot(client, params, check_mode=False, diff=False):
     device = params['device']
     caps = client.get('AMT_BootCapabilities')
