@@ -44,11 +44,16 @@ options:
     elements: int
     default: [16993, 16992]
   concurrency:
-    description: Probes in flight at once (and the maximum number of open sockets).
+    description: Probes in flight at once (and the maximum number of open sockets), from 1 to 1024.
     type: int
     default: 128
   timeout:
-    description: Seconds allowed per probe (connect and answer).
+    description:
+      - Wall-clock seconds allowed per probe exchange (connect, TLS, request and the whole answer) and per
+        enrichment read; a finite number above 0 and at most 300.
+      - A probe that times out is tried once more with twice the timeout before the address counts as
+        unreachable, so a device that answers slowly under load is not dropped. An address that never answers
+        therefore costs three times O(timeout).
     type: float
     default: 2.0
   username:
@@ -82,9 +87,19 @@ options:
         description: Password.
         type: str
   enrich:
-    description: Read authenticated facts when a password is known.
+    description:
+      - Read authenticated facts when a password is known.
+      - Credentials are sent over TLS only; a device that answers only on plain HTTP (16992) is added without
+        enrichment (C(amt_enrich_error) says why) unless O(allow_plaintext) is set.
     type: bool
     default: true
+  allow_plaintext:
+    description:
+      - Send credentials for enrichment over plain HTTP to devices that answer only on port 16992. HTTP digest
+        does not reveal the password, but the exchange (and the facts read) travel in clear text. A warning is
+        shown when set.
+    type: bool
+    default: false
   validate_certs:
     description: Verify device certificates during enrichment (identification sends no secret and is not verified).
     type: bool
@@ -113,7 +128,9 @@ options:
   hostname_source:
     description:
       - V(amt) names hosts by the host name AMT reports (falling back to the address); V(address) always uses the address.
-      - Duplicate names get the address appended.
+      - A reported name is never given to a host when another device reports the same name, when it is another
+        device's address, when a host of that name is already in the inventory, or when it is not a plain host
+        name; such devices are named by their address and the clash is shown as a warning.
     type: str
     choices: [amt, address]
     default: amt
@@ -135,6 +152,14 @@ options:
     description: Value of C(ansible_connection) for the hosts; out-of-band work runs on the controller.
     type: str
     default: local
+  strict:
+    description:
+      - Besides its meaning for O(compose), O(groups) and O(keyed_groups), V(true) makes an address whose
+        probe failed (anything but "nothing listens", "not AMT" or a timeout) fatal for the inventory source.
+        Without it, failed addresses are shown as a warning; the run always ends with a summary at C(-v)
+        (found, empty, unreachable, failed).
+    type: bool
+    default: false
   cache_timeout:
     default: 43200
   cache_plugin:
@@ -165,6 +190,7 @@ groups:
 '''
 
 import os
+import re
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -182,7 +208,8 @@ except ImportError:  # pragma: no cover - older cores template every inventory s
     def trust_as_template(value):
         return value
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.discovery import DiscoveryError, discover, parse_target
+from ansible_collections.oob.amt.plugins.module_utils.amt.discovery import (
+    DiscoveryError, DiscoverySettings, discover, parse_ranges, summary_text)
 
 HOST_VARS = ('amt_host', 'amt_port', 'amt_use_tls', 'amt_version', 'amt_realm', 'amt_uuid', 'amt_provisioning_state',
              'amt_control_mode', 'amt_power_state', 'amt_discovered_at', 'amt_hostname', 'amt_domain', 'amt_server',
@@ -190,6 +217,7 @@ HOST_VARS = ('amt_host', 'amt_port', 'amt_use_tls', 'amt_version', 'amt_realm', 
 
 
 display = Display()
+_HOSTNAME_RE = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9])?$')
 # the controller's Python, for the local hosts this plugin makes (docs/tls-trust.md, "Interpreter")
 PLAYBOOK_PYTHON = '{{ ansible_playbook_python }}'
 
@@ -208,30 +236,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not ranges and not hosts:
             raise AnsibleParserError('%s: set ranges or hosts to discover' % path)
         try:
-            for spec in ranges:
-                parse_target(spec)
+            self._settings = self._build_settings(ranges)
         except DiscoveryError as exc:
-            raise AnsibleParserError('%s: option ranges: %s' % (path, exc))
-        ports = self.get_option('ports')
-        try:
-            bad_ports = not ports or any(not 1 <= int(p) <= 65535 for p in ports)
-        except (TypeError, ValueError):
-            bad_ports = True
-        if bad_ports:
-            raise AnsibleParserError('%s: option ports must list ports between 1 and 65535 (numbers), got %r'
-                                     % (path, ports))
-        for i, cred in enumerate(self.get_option('credentials') or []):
-            if not isinstance(cred, dict) or not cred.get('ranges'):
-                raise AnsibleParserError('%s: option credentials: each entry needs ranges (and username/password)' % path)
-            try:
-                for spec in cred['ranges']:
-                    parse_target(spec)
-            except DiscoveryError as exc:
-                raise AnsibleParserError('%s: option credentials[%d].ranges: %s' % (path, i, exc))
-        if self.get_option('concurrency') < 1 or self.get_option('timeout') <= 0:
-            raise AnsibleParserError('%s: options concurrency and timeout must be positive' % path)
-        if self.get_option('rmcp_ping') and not 1 <= int(self.get_option('rmcp_port')) <= 65535:
-            raise AnsibleParserError('%s: option rmcp_port must be between 1 and 65535' % path)
+            raise AnsibleParserError('%s: %s' % (path, exc))
 
         cache_key = self.get_cache_key(path)
         read_cache = self.get_option('cache') and cache
@@ -243,28 +250,51 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             except KeyError:
                 update_cache = True
         if devices is None:
-            devices = self._discover(ranges, hosts, ports)
+            devices = self._discover(ranges, hosts, path)
         if update_cache:
             # discovered facts only: credentials are never part of the cached data
             self._cache[cache_key] = devices
         self._populate(devices)
 
-    def _discover(self, ranges, hosts, ports):
-        credentials = []
-        for cred in self.get_option('credentials') or []:
-            if not isinstance(cred, dict) or not cred.get('ranges'):
-                raise AnsibleParserError('option credentials: each entry needs ranges (and username/password)')
-            credentials.append(cred)
+    def _build_settings(self, ranges):
+        """Every option checked once (finite, in range), ranges parsed once; DiscoveryError names the option."""
+        try:
+            parse_ranges(ranges)
+        except DiscoveryError as exc:
+            raise DiscoveryError('option ranges: %s' % exc)
+        ca_path = self.get_option('ca_path')
+        return DiscoverySettings(
+            ports=self.get_option('ports'), concurrency=self.get_option('concurrency'),
+            timeout=self.get_option('timeout'), username=self.get_option('username'),
+            password=self.get_option('password'), credentials=self.get_option('credentials') or [],
+            enrich=self.get_option('enrich'), validate_certs=self.get_option('validate_certs'),
+            ca_path=ca_path and os.path.expanduser(ca_path),
+            cert_fingerprints=self.get_option('cert_fingerprints') or {},
+            rmcp_ping=self.get_option('rmcp_ping'), rmcp_port=self.get_option('rmcp_port'),
+            allow_plaintext=self.get_option('allow_plaintext'))
+
+    def _discover(self, ranges, hosts, path):
+        settings = self._settings
+        if settings.allow_plaintext and settings.enrich:
+            display.warning('oob.amt.amt: allow_plaintext is set: credentials go in clear text (HTTP digest) to devices '
+                            'that answer only on port 16992')
         stats = {}
-        devices = discover(ranges, hosts, ports=ports, concurrency=self.get_option('concurrency'),
-                           timeout=self.get_option('timeout'), username=self.get_option('username'),
-                           password=self.get_option('password'), credentials=credentials,
-                           enrich_devices=self.get_option('enrich'),
-                           options={'validate_certs': self.get_option('validate_certs'),
-                                    'cert_fingerprints': self.get_option('cert_fingerprints') or {},
-                                    'ca_path': self.get_option('ca_path') and os.path.expanduser(self.get_option('ca_path')),
-                                    'timeout': self.get_option('timeout')},
-                           stats=stats, rmcp_ping=self.get_option('rmcp_ping'), rmcp_port=self.get_option('rmcp_port'))
+        devices = discover(ranges, hosts, settings=settings, stats=stats)
+        display.v('oob.amt.amt: %s' % summary_text(stats))
+        if stats.get('failures'):
+            lines = ['%s: %s' % (address, reason) for address, reason in stats['failures']]
+            text = ('oob.amt.amt: %d address(es) could not be probed (not in the inventory): %s%s'
+                    % (len(lines), '; '.join(lines[:20]), ' ...' if len(lines) > 20 else ''))
+            if self.get_option('strict'):
+                raise AnsibleParserError('%s: %s (strict is set)' % (path, text))
+            display.warning(text)
+        if stats.get('unreachable_addresses'):
+            display.vv('oob.amt.amt: accepted or routed but never answered (after a retry with a longer timeout): %s'
+                       % ', '.join(address for address, _reason in stats['unreachable_addresses'][:200]))
+        if stats.get('plaintext_refused'):
+            display.warning('oob.amt.amt: %d device(s) answer only on plain HTTP and were not enriched, because '
+                            'credentials are sent over TLS only (allow_plaintext: true sends them anyway): %s'
+                            % (len(stats['plaintext_refused']), ', '.join(stats['plaintext_refused'][:20])))
         if 'rmcp' in stats:
             ping = stats['rmcp']
             display.vvv('oob.amt.amt: RMCP presence ping: %d pinged, %d answered, %d answered but are not AMT over HTTP'
@@ -274,21 +304,46 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                             % ', '.join(stats['rmcp_only']))
         return devices
 
-    def _name_for(self, device, used):
-        name = device['address']
-        if self.get_option('hostname_source') == 'amt' and device.get('amt_hostname'):
-            name = device['amt_hostname']
-        if name in used:
-            name = '%s-%s' % (name, device['address'])
-        used.add(name)
-        return name
+    def _names(self, devices):
+        """{address: inventory name}. A self-reported host name is used only when it is a plain host name that no
+        other device reports, that is not another device's address and not a host already in the inventory;
+        otherwise the address is the name, and the clash is reported."""
+        addresses = set(device['address'] for device in devices)
+        claims = {}
+        if self.get_option('hostname_source') == 'amt':
+            for device in devices:
+                name = device.get('amt_hostname')
+                if isinstance(name, str) and _HOSTNAME_RE.match(name):
+                    claims.setdefault(name, []).append(device['address'])
+        names = {}
+        clashes = []
+        for device in devices:
+            address = device['address']
+            name = device.get('amt_hostname') if self.get_option('hostname_source') == 'amt' else None
+            if not name or address not in claims.get(name, []):
+                names[address] = address
+                continue
+            if len(claims[name]) > 1:
+                clashes.append('%s is reported by %s' % (name, ', '.join(claims[name])))
+            elif name in addresses and name != address:
+                clashes.append('%s (reported by %s) is the address of another device' % (name, address))
+            elif name != address and name in self.inventory.hosts:
+                clashes.append('%s (reported by %s) is already a host of the inventory' % (name, address))
+            else:
+                names[address] = name
+                continue
+            names[address] = address
+        if clashes:
+            display.warning('oob.amt.amt: self-reported host names not used (the addresses name these hosts): %s'
+                            % '; '.join(sorted(set(clashes))[:20]))
+        return names
 
     def _populate(self, devices):
         strict = self.get_option('strict')
         self.inventory.add_group('amt')
-        used = set()
+        names = self._names(devices)
         for device in devices:
-            name = self._name_for(device, used)
+            name = names[device['address']]
             self.inventory.add_host(name, group='amt')
             self.inventory.set_variable(name, 'ansible_host', make_unsafe(device['address']))
             self.inventory.set_variable(name, 'ansible_connection', self.get_option('connection'))

@@ -7,8 +7,14 @@ if unprovisioning fails")."""
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
 import json
 import os
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - the controller is POSIX
+    fcntl = None
 
 from ansible_collections.oob.amt.plugins.module_utils.formats.files import write_atomic
 
@@ -36,16 +42,43 @@ def _devices(data):
     return data, lambda kept: kept
 
 
+LOCK_NAME = '.oob-amt-cache.lock'
+
+
+@contextlib.contextmanager
+def cache_lock(cache_dir):
+    """An exclusive lock on the cache directory (a lock file in it, flock): read-modify-write of cache files by
+    parallel tasks (20 hosts failing at once) must not lose each other's edits."""
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    fd = os.open(os.path.join(cache_dir, LOCK_NAME), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
 def forget_device(cache_dir, address, check_mode=False):
     """Remove the device with this address from every cached discovery in cache_dir; returns the files changed.
-    Files that are not our cache (not a list of devices with an address) are left alone."""
-    changed = []
+    Files that are not our cache (not a list of devices with an address) are left alone. Edits are serialised
+    with the other forget_device calls by a lock file in cache_dir."""
     cache_dir = os.path.expanduser(cache_dir)
     if not os.path.isdir(cache_dir):
-        return changed
+        return []
+    with cache_lock(cache_dir):
+        return _forget(cache_dir, address, check_mode)
+
+
+def _forget(cache_dir, address, check_mode):
+    changed = []
     for name in sorted(os.listdir(cache_dir)):
         path = os.path.join(cache_dir, name)
-        if not os.path.isfile(path):
+        if name == LOCK_NAME or not os.path.isfile(path):
             continue
         try:
             with open(path) as fh:

@@ -136,7 +136,12 @@ def test_compose_keyed_groups_and_address_names(net):
 
 @pytest.mark.parametrize('options,fragment', [({'ranges': ['10.0.0.0/33']}, 'option ranges'),
                                               ({'ranges': ['10.0.0.9-10.0.0.1']}, 'ends before'),
-                                              ({'ports': [0]}, 'ports'), ({'concurrency': 0}, 'positive'),
+                                              ({'ports': [0]}, 'ports'), ({'concurrency': 0}, 'concurrency'),
+                                              ({'concurrency': 100000}, 'concurrency'),
+                                              ({'timeout': float('nan')}, 'option timeout must be a finite'),
+                                              ({'timeout': float('inf')}, 'option timeout must be a finite'),
+                                              ({'timeout': 1e12}, 'option timeout must be a finite'),
+                                              ({'timeout': 0}, 'option timeout'),
                                               ({'rmcp_ping': True, 'rmcp_port': 70000}, 'rmcp_port')])
 def test_bad_config_refused(net, options, fragment):
     net.clear_log()

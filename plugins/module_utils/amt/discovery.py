@@ -12,6 +12,11 @@ With `rmcp_ping`, an ASF presence ping (UDP 623, see rmcp.py) goes to the whole 
 socket with the same bound on pings in flight; its answers are evidence attached to the devices that
 HTTP identifies as AMT (`amt_rmcp`), never hosts of their own: addresses that answer only the ping
 are reported in `stats['rmcp_only']`.
+
+No address is lost silently: every probe ends as found, empty (nothing listens, or not AMT), unreachable
+(timed out twice: once with `timeout`, once with twice that) or failed (anything else, with the cause).
+`stats` carries the counts and the failed/unreachable addresses with their reasons. Credentials travel over
+TLS only unless `allow_plaintext` is set.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,15 +24,21 @@ __metaclass__ = type
 
 import datetime
 import ipaddress
+import math
 import threading
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     CONTROL_MODES, PROVISIONING_STATES, power_state_name)
 from ansible_collections.oob.amt.plugins.module_utils.amt.info import uuid_from_platform_guid
+from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import provisioning_status
 from ansible_collections.oob.amt.plugins.module_utils.host.rmcp import RMCP_PORT, presence_ping
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
-    WsmanAuthError, WsmanConnectionError, WsmanError, WsmanTimeoutError, WsmanTLSError)
+    WsmanAuthError, WsmanConnectionError, WsmanError, WsmanHTTPError, WsmanTimeoutError, WsmanTLSError)
+
+MAX_CONCURRENCY = 1024
+MAX_TIMEOUT = 300.0
+RETRY_FACTOR = 2.0       # a probe that timed out is tried once more with this many times the timeout
 
 
 class DiscoveryError(ValueError):
@@ -67,11 +78,15 @@ def parse_target(text):
                              'address' % text)
 
 
+def parse_ranges(ranges):
+    """Every range spec parsed once: a list of (first, last) integer pairs (raises DiscoveryError)."""
+    return [spec if isinstance(spec, tuple) else parse_target(spec) for spec in ranges or []]
+
+
 def iter_addresses(ranges, hosts=()):
-    """Lazily yield every address of the ranges, then the host names; each once."""
+    """Lazily yield every address of the ranges (specs or parsed pairs), then the host names; each once."""
     seen_ranges = []
-    for spec in ranges or []:
-        first, last = parse_target(spec)
+    for first, last in parse_ranges(ranges):
         for value in range(first, last + 1):
             if any(a <= value <= b for a, b in seen_ranges):
                 continue
@@ -83,15 +98,14 @@ def iter_addresses(ranges, hosts=()):
 
 def count_addresses(ranges, hosts=()):
     total = 0
-    for spec in ranges or []:
-        first, last = parse_target(spec)
+    for first, last in parse_ranges(ranges):
         total += last - first + 1
     return total + len(hosts or [])
 
 
 def _in_range(address, spec):
     try:
-        first, last = parse_target(spec)
+        first, last = spec if isinstance(spec, tuple) else parse_target(spec)
         return first <= int(ipaddress.ip_address(address)) <= last
     except (ValueError, DiscoveryError):
         return address == spec
@@ -104,33 +118,157 @@ def credentials_for(address, credentials, default_user, default_password):
     return default_user or 'admin', default_password
 
 
+class DiscoverySettings(object):
+    """What discover() needs besides the addresses, validated once (DiscoveryError names the bad option)."""
+
+    def __init__(self, ports=(16993, 16992), concurrency=128, timeout=2.0, username=None, password=None,
+                 credentials=None, enrich=True, validate_certs=True, ca_path=None, cert_fingerprints=None,
+                 rmcp_ping=False, rmcp_port=RMCP_PORT, allow_plaintext=False, retry_timeouts=True):
+        self.ports = [_port(p, 'ports') for p in (ports or [])]
+        if not self.ports:
+            raise DiscoveryError('option ports must list at least one port')
+        self.concurrency = _bounded_int(concurrency, 'concurrency', 1, MAX_CONCURRENCY)
+        self.timeout = _bounded_float(timeout, 'timeout', 0.0, MAX_TIMEOUT)
+        self.username = username or 'admin'
+        self.password = password
+        self.credentials = []
+        for i, cred in enumerate(credentials or []):
+            if not isinstance(cred, dict) or not cred.get('ranges'):
+                raise DiscoveryError('option credentials[%d]: each entry needs ranges (and username/password)' % i)
+            entry = dict(cred)
+            try:
+                entry['ranges'] = parse_ranges(cred['ranges'])
+            except DiscoveryError as exc:
+                raise DiscoveryError('option credentials[%d].ranges: %s' % (i, exc))
+            self.credentials.append(entry)
+        self.enrich = bool(enrich)
+        self.validate_certs = bool(validate_certs)
+        self.ca_path = ca_path
+        self.cert_fingerprints = dict(cert_fingerprints or {})
+        self.rmcp_ping = bool(rmcp_ping)
+        self.rmcp_port = _port(rmcp_port, 'rmcp_port')
+        self.allow_plaintext = bool(allow_plaintext)
+        self.retry_timeouts = bool(retry_timeouts)
+
+    def enrich_options(self):
+        return {'validate_certs': self.validate_certs, 'ca_path': self.ca_path, 'timeout': self.timeout,
+                'cert_fingerprints': self.cert_fingerprints}
+
+
+def _port(value, name):
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        raise DiscoveryError('option %s: %r is not a port number' % (name, value))
+    if isinstance(value, float) and value != port or not 1 <= port <= 65535:
+        raise DiscoveryError('option %s: %r is not a port between 1 and 65535' % (name, value))
+    return port
+
+
+def _bounded_float(value, name, low, high):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DiscoveryError('option %s must be a number of seconds, got %r' % (name, value))
+    if math.isnan(number) or math.isinf(number) or not low < number <= high:
+        raise DiscoveryError('option %s must be a finite number above %g and at most %g, got %r'
+                             % (name, low, high, value))
+    return number
+
+
+def _bounded_int(value, name, low, high):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DiscoveryError('option %s must be a whole number, got %r' % (name, value))
+    if math.isnan(number) or math.isinf(number) or number != int(number) or not low <= number <= high:
+        raise DiscoveryError('option %s must be a whole number from %d to %d, got %r' % (name, low, high, value))
+    return int(number)
+
+
+class ProbeResult(object):
+    """How one address ended: found (hit = (port, use_tls, info)), empty, unreachable or failed (reason)."""
+
+    def __init__(self, status, hit=None, reason=None):
+        self.status = status
+        self.hit = hit
+        self.reason = reason
+
+
+def _describe(exc):
+    if isinstance(exc, WsmanError):
+        where = ' on port %s' % exc.details['port'] if exc.details.get('port') else ''
+        return '%s%s: %s' % (type(exc).__name__, where, exc.reason)
+    return '%s: %s' % (type(exc).__name__, str(exc)[:200] or 'no message')
+
+
+def probe(address, settings):
+    """Identify one address on each port in turn; never raises (any exception is a failed probe)."""
+    failure = None
+    timed_out = None
+    for port in settings.ports:
+        use_tls = int(port) in (16993, 664)
+        timeout = settings.timeout
+        attempts = 2 if settings.retry_timeouts else 1
+        for attempt in range(attempts):
+            client = None
+            try:
+                # Identification sends no secret, so the certificate is not checked here; enrichment checks it.
+                client = WsmanClient(address, port=port, use_tls=use_tls, validate_certs=False, timeout=timeout,
+                                     retries=0)
+                info = client.probe()
+            except WsmanTimeoutError as exc:
+                timed_out = 'no answer on port %s within %gs%s' % (port, timeout,
+                                                                   ' (and %gs before)' % settings.timeout if attempt else '')
+                timeout = settings.timeout * RETRY_FACTOR
+                continue
+            except WsmanConnectionError:
+                info = None           # refused, reset: nothing (usable) listens on this port
+            except (WsmanHTTPError, WsmanAuthError):
+                info = None           # an HTTP server that is not AMT
+            except Exception as exc:  # anything else: a failed probe, with its cause (never a dead worker)
+                failure = '%s (port %s)' % (_describe(exc), port)
+                info = None
+            finally:
+                if client is not None:
+                    try:
+                        client.close()
+                    except Exception:  # pragma: no cover - closing never matters more than the result
+                        pass
+            timed_out = None if attempt == 0 else timed_out
+            if info is not None and info.get('is_amt'):
+                return ProbeResult('found', hit=(port, use_tls, info))
+            break
+        else:
+            # timed out on every attempt: a device that accepts and never answers; the next port would cost as much
+            return ProbeResult('unreachable', reason=timed_out)
+    if failure:
+        return ProbeResult('failed', reason=failure)
+    return ProbeResult('empty')
+
+
 def probe_address(address, ports, timeout):
-    """(port, use_tls, probe-info) of the first port that answers as AMT, or None."""
-    for port in ports:
-        use_tls = int(port) == 16993 or int(port) == 664
-        # Identification sends no secret, so the certificate is not checked here; enrichment checks it.
-        client = WsmanClient(address, port=port, use_tls=use_tls, validate_certs=False, timeout=timeout, retries=0)
-        try:
-            info = client.probe()
-        except WsmanTimeoutError:
-            return None     # accepts but never answers: do not spend another timeout on the next port
-        except WsmanError:
-            continue
-        finally:
-            client.close()
-        if info.get('is_amt'):
-            return port, use_tls, info
-    return None
+    """(port, use_tls, probe-info) of the first port that answers as AMT, or None (compatibility wrapper)."""
+    result = probe(address, DiscoverySettings(ports=ports, timeout=timeout, concurrency=1))
+    return result.hit
+
+
+def _text(value):
+    """A device string as it should be: one string (a duplicated element is a broken answer)."""
+    if value is None or isinstance(value, str):
+        return value or None
+    raise ValueError('the device sent a list where one value belongs')
 
 
 def enrich(address, port, use_tls, username, password, options):
-    """Authenticated reads: version, provisioning, control mode, UUID, names, power state."""
-    client = WsmanClient(address, port=port, use_tls=use_tls, username=username, password=password,
-                         validate_certs=options.get('validate_certs', True), ca_path=options.get('ca_path'),
-                         cert_fingerprint=(options.get('cert_fingerprints') or {}).get(address),
-                         timeout=options.get('timeout', 5), retries=1)
+    """Authenticated reads: version, provisioning, control mode, UUID, names, power state. Never raises."""
     data = {}
+    client = None
     try:
+        client = WsmanClient(address, port=port, use_tls=use_tls, username=username, password=password,
+                             validate_certs=options.get('validate_certs', True), ca_path=options.get('ca_path'),
+                             cert_fingerprint=(options.get('cert_fingerprints') or {}).get(address),
+                             timeout=options.get('timeout', 5), retries=1)
         general = client.get('AMT_GeneralSettings')
         setup = client.get('AMT_SetupAndConfigurationService')
         try:
@@ -142,18 +280,16 @@ def enrich(address, port, use_tls, username, password, options):
             package = client.get('CIM_ComputerSystemPackage')
         except WsmanError:
             package = {}
-        state = setup.get('ProvisioningState')
-        control = hbs.get('CurrentControlMode')
-        if control is None and state == 2:
-            control = {1: 2, 4: 1}.get(setup.get('ProvisioningMode'))
+        state, control = provisioning_status(setup, hbs)
         power_value = power[0].get('PowerState') if power else None
+        guid = _text(package.get('PlatformGUID'))
         data.update({
-            'amt_hostname': general.get('HostName') or None,
-            'amt_domain': general.get('DomainName') or None,
-            'amt_realm': general.get('DigestRealm'),
+            'amt_hostname': _text(general.get('HostName')),
+            'amt_domain': _text(general.get('DomainName')),
+            'amt_realm': _text(general.get('DigestRealm')),
             'amt_provisioning_state': PROVISIONING_STATES.get(state, 'unknown'),
             'amt_control_mode': CONTROL_MODES.get(control or 0, 'unknown'),
-            'amt_uuid': uuid_from_platform_guid(package.get('PlatformGUID')) if package.get('PlatformGUID') else None,
+            'amt_uuid': uuid_from_platform_guid(guid) if guid else None,
             'amt_power_state': power_state_name(power_value) if power_value is not None else None,
             'amt_tls_verified': bool(use_tls and options.get('validate_certs', True)),
             'amt_enriched': True,
@@ -161,36 +297,49 @@ def enrich(address, port, use_tls, username, password, options):
         if client.amt_version:
             data['amt_version'] = client.amt_version
     except WsmanAuthError:
-        data['amt_enriched'] = False
-        data['amt_enrich_error'] = 'authentication failed (check the credentials for this range)'
+        data = {'amt_enriched': False, 'amt_enrich_error': 'authentication failed (check the credentials for this range)'}
     except WsmanTLSError as exc:
-        data['amt_enriched'] = False
-        data['amt_enrich_error'] = 'TLS: %s' % exc.reason
-    except (WsmanConnectionError, WsmanError) as exc:
-        data['amt_enriched'] = False
-        data['amt_enrich_error'] = exc.reason
+        data = {'amt_enriched': False, 'amt_enrich_error': 'TLS: %s' % exc.reason}
+    except WsmanError as exc:
+        data = {'amt_enriched': False, 'amt_enrich_error': exc.reason}
+    except Exception as exc:  # a hostile answer must not kill the worker: the device stays, unenriched
+        data = {'amt_enriched': False, 'amt_enrich_error': _describe(exc)}
     finally:
-        client.close()
+        if client is not None:
+            client.close()
     return data
 
 
-def discover(ranges, hosts=(), ports=(16993, 16992), concurrency=128, timeout=2.0, username=None, password=None,
-             credentials=None, enrich_devices=True, options=None, stats=None, rmcp_ping=False, rmcp_port=RMCP_PORT):
-    """Probe every address with at most `concurrency` workers; return a list of device dicts."""
-    options = dict(options or {})
-    options.setdefault('timeout', timeout)
+PLAINTEXT_REFUSED = ('not enriched: the device answered on plain HTTP only and credentials are sent over TLS only '
+                     '(set allow_plaintext to send them in clear text)')
+
+
+def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
+    """Probe every address with at most `settings.concurrency` workers; return a list of device dicts.
+
+    `settings` is a DiscoverySettings; the keyword arguments of earlier versions (ports, concurrency, timeout,
+    username, password, credentials, enrich_devices, options, rmcp_ping, rmcp_port) still build one.
+    `stats` (a dict) receives probed/found/empty/unreachable/failed counts, `failures` and `unreachable`
+    ([address, reason] lists), `plaintext_refused` and, with rmcp_ping, `rmcp`/`rmcp_only`."""
+    if settings is None:
+        settings = _legacy_settings(legacy)
+    elif legacy:
+        raise TypeError('discover(): pass either settings or the old keyword arguments, not both')
+    parsed = parse_ranges(ranges)
     stats = stats if stats is not None else {}
     pongs = {}
-    if rmcp_ping:
+    if settings.rmcp_ping:
         ping_stats = {}
-        pongs = presence_ping(iter_addresses(ranges, hosts), timeout=timeout, concurrency=concurrency, port=rmcp_port,
-                              stats=ping_stats)
+        pongs = presence_ping(iter_addresses(parsed, hosts), timeout=settings.timeout,
+                              concurrency=settings.concurrency, port=settings.rmcp_port, stats=ping_stats)
         stats['rmcp'] = ping_stats
-    addresses = iter_addresses(ranges, hosts)
+    addresses = iter_addresses(parsed, hosts)
     lock = threading.Lock()
     found = []
-    stats.update({'probed': 0, 'found': 0, 'peak_workers_busy': 0})
+    stats.update({'probed': 0, 'found': 0, 'empty': 0, 'unreachable': 0, 'failed': 0, 'failures': [],
+                  'unreachable_addresses': [], 'plaintext_refused': [], 'peak_workers_busy': 0})
     busy = [0]
+    options = settings.enrich_options()
 
     def next_address():
         with lock:
@@ -198,6 +347,27 @@ def discover(ranges, hosts=(), ports=(16993, 16992), concurrency=128, timeout=2.
                 return next(addresses)
             except StopIteration:
                 return None
+
+    def handle(address):
+        result = probe(address, settings)
+        if result.status != 'found':
+            return result, None
+        port, use_tls, info = result.hit
+        device = {
+            'address': address, 'amt_host': address, 'amt_port': port, 'amt_use_tls': use_tls,
+            'amt_version': info.get('amt_version'), 'amt_realm': info.get('realm'),
+            'amt_server': info.get('server'),
+            'amt_discovered_at': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
+        }
+        if address in pongs:
+            device['amt_rmcp'] = pongs[address]
+        user, secret = credentials_for(address, settings.credentials, settings.username, settings.password)
+        if settings.enrich and secret:
+            if use_tls or settings.allow_plaintext:
+                device.update(enrich(address, port, use_tls, user, secret, options))
+            else:
+                device.update({'amt_enriched': False, 'amt_enrich_error': PLAINTEXT_REFUSED})
+        return result, device
 
     def worker():
         while True:
@@ -208,39 +378,59 @@ def discover(ranges, hosts=(), ports=(16993, 16992), concurrency=128, timeout=2.
                 busy[0] += 1
                 stats['peak_workers_busy'] = max(stats['peak_workers_busy'], busy[0])
             try:
-                hit = probe_address(address, ports, timeout)
-                if hit:
-                    port, use_tls, info = hit
-                    device = {
-                        'address': address, 'amt_host': address, 'amt_port': port, 'amt_use_tls': use_tls,
-                        'amt_version': info.get('amt_version'), 'amt_realm': info.get('realm'),
-                        'amt_server': info.get('server'),
-                        'amt_discovered_at': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),
-                    }
-                    if address in pongs:
-                        device['amt_rmcp'] = pongs[address]
-                    user, secret = credentials_for(address, credentials, username, password)
-                    if enrich_devices and secret:
-                        device.update(enrich(address, port, use_tls, user, secret, options))
-                    with lock:
+                try:
+                    result, device = handle(address)
+                except Exception as exc:  # belt and braces: probe() and enrich() never raise
+                    result, device = ProbeResult('failed', reason=_describe(exc)), None
+                with lock:
+                    stats[result.status] += 1
+                    if result.status == 'failed':
+                        stats['failures'].append([address, result.reason])
+                    elif result.status == 'unreachable':
+                        stats['unreachable_addresses'].append([address, result.reason])
+                    if device is not None:
                         found.append(device)
+                        if device.get('amt_enrich_error') == PLAINTEXT_REFUSED:
+                            stats['plaintext_refused'].append(address)
             finally:
                 with lock:
                     busy[0] -= 1
                     stats['probed'] += 1
 
     threads = [threading.Thread(target=worker, name='amt-discovery-%d' % i, daemon=True)
-               for i in range(max(1, int(concurrency)))]
+               for i in range(settings.concurrency)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     stats['found'] = len(found)
-    if rmcp_ping:
+    for key in ('failures', 'unreachable_addresses'):
+        stats[key].sort(key=lambda item: _sort_key(item[0]))
+    stats['plaintext_refused'].sort(key=_sort_key)
+    if settings.rmcp_ping:
         hosts_found = set(d['address'] for d in found)
         stats['rmcp_only'] = sorted((a for a in pongs if a not in hosts_found), key=_sort_key)
     found.sort(key=lambda d: _sort_key(d['address']))
     return found
+
+
+def _legacy_settings(kwargs):
+    options = dict(kwargs.pop('options', None) or {})
+    mapping = {'enrich_devices': 'enrich'}
+    values = dict((mapping.get(k, k), v) for k, v in kwargs.items())
+    for key in ('validate_certs', 'ca_path', 'cert_fingerprints'):
+        if key in options:
+            values.setdefault(key, options[key])
+    # before the TLS-only rule, enrichment over plain HTTP happened: callers of the old signature keep it
+    values.setdefault('allow_plaintext', True)
+    return DiscoverySettings(**values)
+
+
+def summary_text(stats):
+    """One line: how the discovery ended."""
+    return ('%d addresses probed: %d AMT devices found, %d empty, %d unreachable (timed out twice), %d failed'
+            % (stats.get('probed', 0), stats.get('found', 0), stats.get('empty', 0), stats.get('unreachable', 0),
+               stats.get('failed', 0)))
 
 
 def _sort_key(address):

@@ -215,6 +215,14 @@ class WsmanClient(object):
                                       'parameters or when it is busy (retry later)')
         raise WsmanHTTPError('HTTP %d' % status, status=status, host=self.host, operation=operation)
 
+    def _dict(self, element, operation=None):
+        try:
+            return wx.instance_to_dict(element)
+        except WsmanMalformedResponse as exc:
+            exc.host = exc.host or self.host
+            exc.operation = exc.operation or operation
+            raise
+
     def _build(self, operation, builder, *args):
         """Build a request body; a value XML cannot carry is refused here, before contact, naming the device."""
         try:
@@ -254,7 +262,11 @@ class WsmanClient(object):
         """WS-Man Identify (answered without credentials; credentials used if the device asks)."""
         response = self._call(wx.identify_request(), 'identify', idempotent=True,
                               authenticate=self._auth is not None)
-        result = wx.identify_result(response)
+        try:
+            result = wx.identify_result(response)
+        except WsmanMalformedResponse as exc:
+            exc.host, exc.operation = self.host, 'identify'
+            raise
         result['server'] = self.server_header
         result['amt_version'] = self.amt_version
         return result
@@ -265,13 +277,13 @@ class WsmanClient(object):
                               idempotent=True)
         if response.payload is None:
             raise WsmanMalformedResponse('Get returned an empty body', host=self.host, operation='get %s' % _short(cls))
-        return wx.instance_to_dict(response.payload)
+        return self._dict(response.payload)
 
     def put(self, cls, instance, selectors=None):
         props = [(k, v) for k, v in _ordered(instance) if not k.startswith('_')]
         operation = 'put %s' % _short(cls)
         response = self._call(self._build(operation, wx.put_request, cls, props, selectors), operation, idempotent=False)
-        return wx.instance_to_dict(response.payload) if response.payload is not None else {}
+        return self._dict(response.payload) if response.payload is not None else {}
 
     def create(self, cls, instance):
         props = [(k, v) for k, v in _ordered(instance) if not k.startswith('_')]
@@ -318,7 +330,7 @@ class WsmanClient(object):
                               idempotent=False)
         if response.payload is None:
             raise WsmanMalformedResponse('method returned an empty body', host=self.host, operation=operation)
-        output = wx.instance_to_dict(response.payload)
+        output = self._dict(response.payload)
         try:
             output['ReturnValue'] = int(output.get('ReturnValue'))
         except (TypeError, ValueError):

@@ -379,6 +379,10 @@ def instance_to_dict(el):
         name = _localname(child)
         value = value_of(child, cls, name)
         if name in result:
+            kind = property_type(cls, name)
+            if kind and not kind.endswith('[]'):
+                # a scalar the schema knows, sent twice: a broken or hostile answer, not a list
+                raise WsmanMalformedResponse('%s.%s appears twice in the answer but is a single value' % (cls, name))
             if not isinstance(result[name], list):
                 result[name] = [result[name]]
             result[name].append(value)
@@ -423,6 +427,9 @@ def parse_response(data, host=None, operation=None):
                                      host=host, operation=operation)
     if _child(root, NS_SOAP, 'Body') is None:
         raise WsmanMalformedResponse('SOAP envelope without a Body', host=host, operation=operation)
+    for part in ('Header', 'Body'):
+        if len([c for c in _children(root) if c.tag == '{%s}%s' % (NS_SOAP, part)]) > 1:
+            raise WsmanMalformedResponse('SOAP envelope with two %s elements' % part, host=host, operation=operation)
     return Response(root)
 
 
@@ -513,6 +520,8 @@ def identify_result(response):
         else:
             key = _IDENTIFY_KEYS.get(name)
             if key:
+                if result[key] is not None:
+                    raise WsmanMalformedResponse('Identify answer with %s twice' % name)
                 result[key] = (child.text or '').strip()
     return result
 

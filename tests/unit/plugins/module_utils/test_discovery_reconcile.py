@@ -68,3 +68,20 @@ def test_forget_device_in_both_cache_forms(tmp_path):
     assert [d['address'] for d in inner] == ['10.0.0.1', '10.0.0.3']
     assert json.loads((tmp_path / 'other').read_text()) == {'facts': 1}
     assert forget_device(str(tmp_path / 'missing'), '10.0.0.1') == []
+
+
+def test_forget_device_parallel_edits_all_land(tmp_path):
+    """20 processes forgetting 20 devices at once: every one is gone (without the lock, 4-15 came back)."""
+    import json
+    import multiprocessing
+    from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
+    devices = [{'address': '10.0.0.%d' % i, 'pad': 'x' * 20000} for i in range(1, 41)]
+    (tmp_path / 'cache').write_text(json.dumps({'__payload__': json.dumps(devices)}))
+    ctx = multiprocessing.get_context('fork')
+    procs = [ctx.Process(target=forget_device, args=(str(tmp_path), '10.0.0.%d' % i)) for i in range(1, 21)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    left = [d['address'] for d in json.loads(json.loads((tmp_path / 'cache').read_text())['__payload__'])]
+    assert left == ['10.0.0.%d' % i for i in range(21, 41)]

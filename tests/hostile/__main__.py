@@ -1,0 +1,5 @@
+import sys
+
+from tests.hostile.server import main
+
+sys.exit(main())
