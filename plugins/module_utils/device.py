@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Glue between Ansible modules and the WS-Man client: shared options, client creation, errors.
+"""Glue between Ansible and the AMT operations: shared connection options, client creation, and the one
+runner every device module uses (run_device_module in a module, execute in the controller-side action
+plugin): one connection-option check, one client opened with `with`, one error path, one warning wording.
 
 Keep CONNECTION_ARGSPEC in sync with plugins/doc_fragments/connection.py.
 """
@@ -12,11 +14,14 @@ __metaclass__ = type
 import os
 import ssl
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
+from ansible_collections.oob.amt.plugins.module_utils.formats.certs import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import HAS_LXML, LXML_IMPORT_ERROR
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import normalise_fingerprint
 
 CONNECTION_ARGSPEC = dict(
     host=dict(type='str', fallback=(env_fallback, ['AMT_HOST'])),
@@ -60,11 +65,10 @@ def check_connection_params(params):
         path = params.get(opt)
         if path and not os.access(path, os.R_OK):
             raise ValueError('option %s: cannot read %s' % (opt, path))
-    fingerprint = params.get('cert_fingerprint')
-    if fingerprint:
-        cleaned = fingerprint.replace(':', '').replace('-', '').replace(' ', '').lower()
-        if len(cleaned) != 64 or any(c not in '0123456789abcdef' for c in cleaned):
-            raise ValueError('option cert_fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed)')
+    try:
+        normalise_fingerprint(params.get('cert_fingerprint'))
+    except ValueError:
+        raise ValueError('option cert_fingerprint must be a SHA-256 fingerprint (64 hex digits, colons allowed)')
     if params.get('use_tls') is not False:
         check_tls_files(params)
 
@@ -112,40 +116,38 @@ def client_from_params(params, **overrides):
     return WsmanClient(**kwargs)
 
 
-def require_libs(module):
-    if not HAS_LXML:
-        module.fail_json(msg=missing_required_lib('lxml'), exception=LXML_IMPORT_ERROR)
+PLAINTEXT_WARNING = ('use_tls is false: the AMT session (digest-protected, but not encrypted) travels in plain text '
+                     'on port %s; CSME 16.1 and later refuse it from the network')
+
+
+def plaintext_warnings(params):
+    """The one warning about a plaintext session, as a list (empty when TLS is used)."""
+    if params.get('use_tls') is False:
+        return [PLAINTEXT_WARNING % (params.get('port') or 16992)]
+    return []
 
 
 def warn_plaintext(module, params):
-    if params.get('use_tls') is False:
-        module.warn('use_tls is false: the AMT session (digest-protected, but not encrypted) travels in '
-                    'plain text on port %s; CSME 16.1 and later refuse it from the network'
-                    % (params.get('port') or 16992))
+    for warning in plaintext_warnings(params):
+        module.warn(warning)
 
 
-def module_client(module):
-    """Checks libraries and options, warns on plaintext, returns a client or fails the module."""
-    require_libs(module)
-    try:
-        client = client_from_params(module.params)
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    warn_plaintext(module, module.params)
-    return client
+def missing_library(operation, params):
+    """(msg, exception) for a Python library the operation needs and the interpreter lacks, or None."""
+    if operation.needs_cryptography and not HAS_CRYPTOGRAPHY:
+        return missing_required_lib('cryptography'), CRYPTOGRAPHY_IMPORT_ERROR
+    if (operation.own_clients or operation.needs_device(params)) and not HAS_LXML:
+        return missing_required_lib('lxml'), LXML_IMPORT_ERROR
+    return None
 
 
-def fail_from_error(module, err, operation=None, **extra):
-    """One fail_json for a WsmanError: names device, operation and the fix; structured extras."""
-    if operation and not err.operation:
-        err.operation = operation
-    result = dict(extra)
-    result.update(err.as_dict())
-    module.fail_json(msg=err.message, **result)
+def argument_spec(operation):
+    """The full argument spec of a device module: the connection options plus the operation's own."""
+    return connection_argspec(**operation.options)
 
 
 def error_result(err, operation=None):
-    """The same as fail_from_error as a plain dict (for action plugins)."""
+    """The failed result for a WsmanError: names device, operation and the fix; structured extras."""
     if operation and not err.operation:
         err.operation = operation
     result = {'failed': True, 'msg': err.message}
@@ -153,5 +155,66 @@ def error_result(err, operation=None):
     return result
 
 
+def _failed(msg, **extra):
+    result = dict(extra)
+    result.update(failed=True, msg=msg)
+    return result
+
+
+def execute(operation, params, check_mode=False, diff=False):
+    """Run an operation the same way in a module and in the controller: (result, warnings).
+
+    Input is checked before any contact (the operation's prepare, then the connection options); a
+    failure comes back as a result with failed=True and a msg that names the device and the operation.
+    """
+    missing = missing_library(operation, params)
+    if missing:
+        return _failed(missing[0], exception=missing[1]), []
+    try:
+        params = operation.prepare(dict(params))
+        device = operation.needs_device(params) and not operation.own_clients
+        client = client_from_params(params) if device else None     # checks the connection options
+        if operation.own_clients and params.get('host'):
+            check_connection_params(params)
+    except AmtError as err:
+        return _failed(err.msg, **err.details), []
+    except ValueError as err:
+        return _failed(str(err)), []
+    warnings = plaintext_warnings(params) if device else []
+    name = operation.name(params)
+    try:
+        if client is None:
+            return operation.run(None, params, check_mode=check_mode, diff=diff), warnings
+        with client:
+            result = operation.run(client, params, check_mode=check_mode, diff=diff)
+            result.setdefault('exchanges', client.exchanges)
+        return result, warnings
+    except (AmtError, WsmanError) as err:
+        extra, more_warnings = operation.on_failure(params, check_mode) if operation.on_failure else ({}, [])
+        warnings += more_warnings
+        if isinstance(err, WsmanError):
+            result = dict(extra)
+            result.update(error_result(err, name))
+            return result, warnings
+        target = client.host if client is not None else operation.target(params)
+        result = dict(extra, **err.details)
+        if client is not None:
+            result['exchanges'] = client.exchanges
+        result.update(failed=True, msg='AMT device %s: %s: %s' % (target, err.operation or name, err.msg))
+        return result, warnings
+
+
+def run_device_module(operation):
+    """main() of a device module: argument spec from the operation, one execute, exit or fail."""
+    module = AnsibleModule(argument_spec=argument_spec(operation), supports_check_mode=True,
+                           **operation.constraints)
+    result, warnings = execute(operation, module.params, check_mode=module.check_mode, diff=module._diff)
+    for warning in warnings:
+        module.warn(warning)
+    if result.pop('failed', False):
+        module.fail_json(**result)
+    module.exit_json(**result)
+
+
 __all__ = ['CONNECTION_ARGSPEC', 'connection_argspec', 'client_from_params', 'check_connection_params',
-           'fail_from_error', 'module_client', 'WsmanError']
+           'argument_spec', 'execute', 'run_device_module', 'error_result', 'WsmanError']

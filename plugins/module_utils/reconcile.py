@@ -9,8 +9,7 @@ __metaclass__ = type
 import collections
 import html
 
-BOGUS_UUIDS = ('00000000-0000-0000-0000-000000000000', '03000200-0400-0500-0006-000700080009',
-               'ffffffff-ffff-ffff-ffff-ffffffffffff')
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import BOGUS_UUIDS
 FIELDS = ('uuid', 'serial', 'hostname', 'macs')
 
 

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import os
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
 from ansible_collections.oob.amt.plugins.module_utils.formats import certs as certs
 from ansible_collections.oob.amt.plugins.module_utils.formats.files import (
     backup_file, ensure_private_dir, read_bytes, write_atomic)
@@ -28,10 +29,8 @@ MGMT_FILES = ('key', 'csr', 'certificate', 'chain')
 CA_FILES = ('ca_key', 'ca_certificate')
 
 
-class MgmtCertError(Exception):
-    def __init__(self, msg):
-        super(MgmtCertError, self).__init__(msg)
-        self.msg = msg
+class MgmtCertError(AmtError):
+    """A management certificate or zone CA that cannot be made, imported or kept as asked."""
 
 
 class Store(object):

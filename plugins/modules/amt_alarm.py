@@ -101,41 +101,12 @@ exchanges:
   type: int
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.amt.alarm import AlarmError, parse_interval, parse_start, run_alarm
-from ansible_collections.oob.amt.plugins.module_utils.device import (
-    connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
+from ansible_collections.oob.amt.plugins.module_utils.amt.alarm import OPERATION
 
 
 def main():
-    argument_spec = connection_argspec(
-        name=dict(type='str', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        start=dict(type='str'),
-        interval=dict(type='str'),
-        delete_on_completion=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[('state', 'present', ['start'])])
-    try:
-        if module.params['state'] == 'present':
-            parse_start(module.params['start'])
-            parse_interval(module.params['interval'])
-    except AlarmError as err:
-        module.fail_json(msg=err.msg)
-    client = module_client(module)
-    try:
-        result = run_alarm(client, module.params, check_mode=module.check_mode, diff=module._diff)
-    except AlarmError as err:
-        module.fail_json(msg='AMT device %s: alarm %s: %s' % (client.host, module.params['name'], err.msg),
-                         exchanges=client.exchanges)
-    except WsmanError as err:
-        fail_from_error(module, err, 'alarm %s' % module.params['name'])
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_device_module(OPERATION)
 
 
 if __name__ == '__main__':

@@ -86,32 +86,12 @@ exchanges:
   type: int
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.amt.boot import DEVICES, run_boot
-from ansible_collections.oob.amt.plugins.module_utils.device import (
-    connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
+from ansible_collections.oob.amt.plugins.module_utils.amt.boot import OPERATION
 
 
 def main():
-    argument_spec = connection_argspec(
-        device=dict(type='str', required=True, choices=list(DEVICES)),
-        power=dict(type='bool', default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module_client(module)
-    try:
-        result = run_boot(client, module.params, check_mode=module.check_mode, diff=module._diff)
-    except PowerError as err:
-        module.fail_json(msg='AMT device %s: boot %s: %s' % (client.host, module.params['device'], err.msg),
-                         exchanges=client.exchanges, **err.details)
-    except WsmanError as err:
-        fail_from_error(module, err, 'one-time boot to %s' % module.params['device'])
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_device_module(OPERATION)
 
 
 if __name__ == '__main__':

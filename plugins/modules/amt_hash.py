@@ -142,105 +142,12 @@ exchanges:
   type: int
 '''
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
-from ansible_collections.oob.amt.plugins.module_utils.device import (
-    connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import HashError, run_hash
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
-
-
-def _certificate(module):
-    params = module.params
-    if params['certificate']:
-        chain = amt_certs.load_certificate_file(params['certificate'])
-    else:
-        chain = amt_certs.fetch_tls_chain(params['tls_host'], params['tls_port'], params['timeout'] or 30)
-    roots = [c for c in chain if amt_certs.is_self_signed(c)]
-    return roots[0] if roots else amt_certs.order_chain(chain)[-1]
-
-
-def _common_name(cert):
-    names = cert.subject.get_attributes_for_oid(amt_certs.NameOID.COMMON_NAME)
-    return names[0].value if names else 'root CA'
-
-
-def resolve(module):
-    """The hash to manage (hex, algorithm, name) and what to report about its certificate."""
-    params = module.params
-    out = {}
-    digest, algorithm, name = None, params['algorithm'], params['name']
-    if params['certificate'] or params['tls_host']:
-        cert = _certificate(module)
-        out['root_hash'] = amt_certs.certificate_hashes(cert)
-        out['certificate'] = amt_certs.describe_certificate(cert)
-        algorithm = algorithm or 'sha256'
-        digest = out['root_hash'][algorithm]['hex']
-        name = name or _common_name(cert)
-    elif params['hash']:
-        try:
-            digest = amt_certs.normalize_hash(params['hash'])
-        except ValueError as exc:
-            module.fail_json(msg='option hash: %s' % exc)
-        implied = amt_certs.algorithm_for_length(digest)
-        if implied is None or (algorithm and algorithm != implied):
-            module.fail_json(msg='option hash: %d hex digits is not a %s hash (SHA-1 has 40, SHA-256 64, SHA-384 96)'
-                             % (len(digest), algorithm or 'SHA-1, SHA-256 or SHA-384'))
-        algorithm = implied
-        name = name or 'Custom root CA'
-    if name is not None and not 1 <= len(name) <= 32:
-        module.fail_json(msg='option name: a friendly name has 1 to 32 characters (it has %d)' % len(name))
-    return digest, algorithm, name, out
+from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
+from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import OPERATION
 
 
 def main():
-    argument_spec = connection_argspec(
-        state=dict(type='str', choices=['present', 'absent', 'enabled', 'disabled']),
-        certificate=dict(type='path'),
-        tls_host=dict(type='str'),
-        tls_port=dict(type='int', default=443),
-        hash=dict(type='str'),
-        algorithm=dict(type='str', choices=['sha1', 'sha256', 'sha384']),
-        name=dict(type='str'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('certificate', 'hash', 'tls_host')])
-    amt_certs.require_cryptography(module)
-    params = module.params
-    if params['state'] and not (params['certificate'] or params['hash'] or params['tls_host']):
-        module.fail_json(msg='state=%s needs the hash to manage: give certificate, hash or tls_host' % params['state'])
-    if not 1 <= params['tls_port'] <= 65535:
-        module.fail_json(msg='option tls_port must be between 1 and 65535')
-    if params['state'] and not params['host']:
-        module.fail_json(msg='state=%s changes a device: give host (or set AMT_HOST)' % params['state'])
-    try:
-        digest, algorithm, name, result = resolve(module)
-    except amt_certs.CertError as exc:
-        module.fail_json(msg=str(exc))
-    except Exception as exc:  # a certificate file cryptography cannot parse at all
-        module.fail_json(msg='cannot read the certificate: %s' % exc, exception=traceback.format_exc())
-    result['changed'] = False
-    if params['state']:
-        result['hash'] = {'hash': digest, 'algorithm': algorithm, 'name': name}
-    if not params['host']:
-        module.exit_json(**result)
-    client = module_client(module)
-    try:
-        device = run_hash(client, dict(params, hash=digest, algorithm=algorithm, name=name),
-                          check_mode=module.check_mode, diff=module._diff)
-    except HashError as err:
-        module.fail_json(msg='AMT device %s: trusted hash %s: %s' % (client.host, (digest or '')[:16], err.msg),
-                         exchanges=client.exchanges)
-    except WsmanError as err:
-        fail_from_error(module, err, 'trusted hash table')
-    finally:
-        client.close()
-    result.update(device)
-    result['exchanges'] = client.exchanges
-    module.exit_json(**result)
+    run_device_module(OPERATION)
 
 
 if __name__ == '__main__':

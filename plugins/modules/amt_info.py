@@ -117,27 +117,12 @@ exchanges:
   sample: 6
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.device import (
-    connection_argspec, fail_from_error, module_client)
-from ansible_collections.oob.amt.plugins.module_utils.amt.info import SUBSETS, run_info
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
+from ansible_collections.oob.amt.plugins.module_utils.amt.info import OPERATION
 
 
 def main():
-    argument_spec = connection_argspec(
-        gather=dict(type='list', elements='str', default=['general', 'power'], choices=['all'] + list(SUBSETS)),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module_client(module)
-    try:
-        result = run_info(client, module.params)
-    except WsmanError as err:
-        fail_from_error(module, err, 'reading device information')
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_device_module(OPERATION)
 
 
 if __name__ == '__main__':

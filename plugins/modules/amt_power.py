@@ -108,26 +108,12 @@ exchanges:
   sample: 3
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.device import fail_from_error, module_client
-from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError, argument_spec, run_power
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
+from ansible_collections.oob.amt.plugins.module_utils.amt.power import OPERATION
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    client = module_client(module)
-    try:
-        result = run_power(client, module.params, check_mode=module.check_mode, diff=module._diff)
-    except PowerError as err:
-        module.fail_json(msg='AMT device %s: power %s: %s' % (client.host, module.params['state'], err.msg),
-                         exchanges=client.exchanges, **err.details)
-    except WsmanError as err:
-        fail_from_error(module, err, 'power %s' % module.params['state'])
-    finally:
-        client.close()
-    module.exit_json(**result)
+    run_device_module(OPERATION)
 
 
 if __name__ == '__main__':

@@ -35,7 +35,9 @@ options:
     choices: [present, absent]
     default: present
   mode:
-    description: Control mode for O(state=present). V(smb) and V(enterprise) are the console's names.
+    description:
+      - Control mode for O(state=present), V(ccm) (Client Control Mode) or V(acm) (Admin Control Mode).
+      - V(smb) and V(enterprise), the console's names, are aliases of V(ccm) and V(acm).
     type: str
     choices: [ccm, acm, smb, enterprise]
     default: ccm
@@ -183,99 +185,12 @@ preflight:
   elements: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.device import (
-    check_connection_params, client_from_params, connection_argspec, fail_from_error, require_libs)
-from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import ProvisionError, run_provision
-from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
-from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient, MEIError
-from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
-
-
-def forget(module, target):
-    """After a failed unprovision with forget_on_failure: drop the device from the discovery cache."""
-    p = module.params
-    if p['state'] != 'absent' or not p['forget_on_failure']:
-        return []
-    try:
-        changed = forget_device(p['inventory_cache'], target, check_mode=module.check_mode)
-    except (IOError, OSError) as exc:
-        module.warn('forget_on_failure: could not edit the inventory cache %s: %s' % (p['inventory_cache'], exc))
-        return []
-    if changed:
-        module.warn('forget_on_failure: %s removed from the discovery cache (%s); rediscover it once it answers'
-                    % (target, ', '.join(changed)))
-    return changed
+from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
+from ansible_collections.oob.amt.plugins.module_utils.provision import OPERATION
 
 
 def main():
-    argument_spec = connection_argspec(
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        mode=dict(type='str', default='ccm', choices=['ccm', 'acm', 'smb', 'enterprise']),
-        admin_password=dict(type='str', required=True, no_log=True),
-        current_password=dict(type='str', no_log=True),
-        provisioning_cert=dict(type='path'),
-        provisioning_key=dict(type='path', no_log=False),
-        provisioning_pfx=dict(type='path'),
-        provisioning_pfx_password=dict(type='str', no_log=True),
-        dns_suffix=dict(type='str'),
-        lms_host=dict(type='str', default='localhost'),
-        lms_port=dict(type='int', default=16992),
-        local_username=dict(type='str'),
-        local_password=dict(type='str', no_log=True),
-        mei_device=dict(type='path'),
-        host_dhcp=dict(type='bool'),
-        fix_network=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=120),
-        forget_on_failure=dict(type='bool', default=False),
-        inventory_cache=dict(type='path', default='~/.cache/oob-amt'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('provisioning_pfx', 'provisioning_cert')],
-                           required_together=[('provisioning_cert', 'provisioning_key')])
-    require_libs(module)
-    p = module.params
-    target = p.get('host') or p['lms_host']
-
-    def local_factory():
-        user, password = p.get('local_username'), p.get('local_password')
-        if not (user and password):
-            mei = MEIClient(p.get('mei_device'))
-            try:
-                user, password = mei.local_system_account()
-            finally:
-                mei.close()
-        return WsmanClient(p['lms_host'], port=p['lms_port'], use_tls=False, username=user, password=password,
-                           timeout=p['timeout'] or 30)
-
-    def admin_factory(password):
-        if p.get('host'):
-            return client_from_params(dict(p, password=password))
-        return WsmanClient(p['lms_host'], port=p['lms_port'], use_tls=False, username=p['username'] or 'admin',
-                           password=password, timeout=p['timeout'] or 30)
-
-    try:
-        if p.get('host'):
-            check_connection_params(p)
-        if not 1 <= p['lms_port'] <= 65535:
-            raise ValueError('option lms_port must be between 1 and 65535')
-        if p['wait_timeout'] < 1:
-            raise ValueError('option wait_timeout must be at least 1 second')
-        result = run_provision(p, local_factory, admin_factory, check_mode=module.check_mode, diff=module._diff)
-    except ValueError as err:
-        module.fail_json(msg=str(err))
-    except ProvisionError as err:
-        forgotten = forget(module, target)
-        module.fail_json(msg='AMT device %s: provisioning (%s): %s' % (target, p['state'], err.msg),
-                         forgotten_in=forgotten, **err.details)
-    except MEIError as err:
-        module.fail_json(msg='AMT device %s: reading the local system account: %s' % (target, err))
-    except WsmanError as err:
-        forgotten = forget(module, target)
-        fail_from_error(module, err, 'provisioning (%s)' % p['state'], forgotten_in=forgotten)
-    module.exit_json(**result)
+    run_device_module(OPERATION)
 
 
 if __name__ == '__main__':

@@ -74,10 +74,10 @@ files:
 
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.oob.amt.plugins.module_utils.formats.files import write_if_changed
 from ansible_collections.oob.amt.plugins.module_utils.reconcile import reconcile, to_html, to_markdown
 
 try:
@@ -85,21 +85,6 @@ try:
     HAS_YAML = True
 except ImportError:  # pragma: no cover
     HAS_YAML = False
-
-
-def _write(path, content):
-    """Atomic write; returns True when the file changed."""
-    data = content.encode('utf-8')
-    if os.path.exists(path):
-        with open(path, 'rb') as fh:
-            if fh.read() == data:
-                return False
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix='.amt-report-')
-    with os.fdopen(fd, 'wb') as fh:
-        fh.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return True
 
 
 STRING_FIELDS = ('name', 'uuid', 'serial', 'hostname')
@@ -154,7 +139,7 @@ def main():
             if module.check_mode:
                 changed = changed or not os.path.exists(path)
             else:
-                changed = _write(path, render()) or changed
+                changed = write_if_changed(path, render().encode('utf-8'), 0o644) or changed
     module.exit_json(changed=changed, report=report, files=files)
 
 

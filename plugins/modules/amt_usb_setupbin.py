@@ -220,144 +220,20 @@ usb_image:
   type: str
 '''
 
-import hashlib
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
-from ansible_collections.oob.amt.plugins.module_utils.formats.files import backup_file, read_bytes, write_atomic
-from ansible_collections.oob.amt.plugins.module_utils.formats.fat_image import (
-    FatImageError, build_image, check_usb_device, write_device)
-from ansible_collections.oob.amt.plugins.module_utils.formats.setupbin import (
-    SetupBinError, build_file, decode_file, describe_file)
-
-SHARED = ('pki_dns_suffix', 'provisioning_server_fqdn', 'provisioning_server_address', 'provisioning_server_port',
-          'ztc', 'start_configuration', 'manageability_selection')
-
-
-def trusted_hashes(params):
-    out = []
-    for i, item in enumerate(params.get('trusted_hashes') or []):
-        where = 'trusted_hashes[%d]' % i
-        if bool(item.get('certificate')) == bool(item.get('hash')):
-            raise SetupBinError('%s: give either certificate or hash' % where)
-        name = item.get('name')
-        if item.get('certificate'):
-            chain = amt_certs.load_certificate_file(item['certificate'], '%s.certificate' % where)
-            roots = [c for c in chain if amt_certs.is_self_signed(c)]
-            cert = roots[0] if roots else chain[-1]
-            digest = amt_certs.certificate_hashes(cert)[item['algorithm']]['hex']
-            if not name:
-                cns = cert.subject.get_attributes_for_oid(amt_certs.NameOID.COMMON_NAME)
-                name = (cns[0].value if cns else 'Root CA')[:31]
-        else:
-            try:
-                digest = amt_certs.normalize_hash(item['hash'])
-            except ValueError as exc:
-                raise SetupBinError('%s.hash: %s' % (where, exc))
-        out.append({'algorithm': item['algorithm'], 'hash': digest, 'name': name or 'Root CA'})
-    return out
-
-
-def record_settings(params):
-    shared = dict((k, params[k]) for k in SHARED)
-    shared['trusted_hashes'] = trusted_hashes(params)
-    people = params['records'] or [{'current_password': params['current_password'],
-                                    'new_password': params['new_password']}]
-    return [dict(shared, current_password=r.get('current_password'), new_password=r.get('new_password'))
-            for r in people]
-
-
-def summary(data):
-    try:
-        report = describe_file(decode_file(data))
-    except SetupBinError as exc:
-        return {'unreadable': str(exc)}
-    return {'version': report['version'], 'consume': report['consume'], 'records': report['records']}
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
+from ansible_collections.oob.amt.plugins.module_utils.formats.certs import require_cryptography
+from ansible_collections.oob.amt.plugins.module_utils.usb_setup import CONSTRAINTS, OPTIONS, run_setupbin
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type='path', required=True),
-            version=dict(type='str', default='4', choices=['1', '2.0', '2.1', '3', '4']),
-            current_password=dict(type='str', no_log=True),
-            new_password=dict(type='str', no_log=True),
-            records=dict(type='list', elements='dict', no_log=True, options=dict(
-                current_password=dict(type='str', required=True, no_log=True),
-                new_password=dict(type='str', no_log=True))),
-            pki_dns_suffix=dict(type='str'),
-            provisioning_server_fqdn=dict(type='str'),
-            provisioning_server_address=dict(type='str'),
-            provisioning_server_port=dict(type='int'),
-            ztc=dict(type='bool'),
-            start_configuration=dict(type='bool'),
-            manageability_selection=dict(type='bool', default=False),
-            trusted_hashes=dict(type='list', elements='dict', options=dict(
-                certificate=dict(type='path'),
-                hash=dict(type='str'),
-                algorithm=dict(type='str', default='sha256', choices=['sha1', 'sha256', 'sha384']),
-                name=dict(type='str'))),
-            consume=dict(type='bool', default=False),
-            scramble=dict(type='bool', default=False),
-            force=dict(type='bool', default=False),
-            backup=dict(type='bool', default=False),
-            usb_image=dict(type='path'),
-            usb_device=dict(type='path'),
-            usb_max_size_gb=dict(type='int', default=64),
-        ),
-        mutually_exclusive=[('records', 'current_password'), ('records', 'new_password')],
-        required_one_of=[('records', 'current_password')],
-        supports_check_mode=True,
-    )
-    amt_certs.require_cryptography(module)
-    params = module.params
-    path = params['path']
-    if params['usb_max_size_gb'] < 1:
-        module.fail_json(msg='option usb_max_size_gb must be at least 1 (GiB)')
+    module = AnsibleModule(argument_spec=OPTIONS, supports_check_mode=True, **CONSTRAINTS)
+    require_cryptography(module)
     try:
-        records = record_settings(params)
-        data = build_file(records, params['version'], consume=params['consume'], scramble=params['scramble'])
-        if params['usb_device']:
-            check_usb_device(params['usb_device'], params['usb_max_size_gb'])
-    except (SetupBinError, amt_certs.CertError, FatImageError) as exc:
-        module.fail_json(msg='setup.bin %s: %s' % (path, exc))
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        module.fail_json(msg='path %s: its directory does not exist' % path)
-
-    existing = read_bytes(path)
-    result = {'changed': False, 'path': path, 'sha256': hashlib.sha256(data).hexdigest(), 'size': len(data),
-              'version': params['version']}
-    result.update(records=summary(data)['records'])
-    if existing != data:
-        if existing is not None and not params['force']:
-            module.fail_json(msg='setup.bin %s exists with other content; set force: true to replace it '
-                                 '(backup: true keeps a copy)' % path, **result)
-        result['changed'] = True
-        if module._diff:
-            result['diff'] = {'before': summary(existing) if existing is not None else {}, 'after': summary(data),
-                              'before_header': path, 'after_header': path}
-        if not module.check_mode:
-            if existing is not None and params['backup']:
-                result['backup_file'] = backup_file(path)
-            write_atomic(path, data, 0o600)
-    try:
-        if params['usb_image']:
-            image = build_image(data)
-            result['usb_image'] = params['usb_image']
-            if read_bytes(params['usb_image']) != image:
-                result['changed'] = True
-                if not module.check_mode:
-                    write_atomic(params['usb_image'], image, 0o600)
-        if params['usb_device']:
-            result['changed'] = True
-            if not module.check_mode:
-                write_device(params['usb_device'], data)
-            result['usb_device'] = params['usb_device']
-    except (FatImageError, OSError) as exc:
-        module.fail_json(msg='setup.bin %s: writing the USB %s failed: %s'
-                         % (path, 'device' if params['usb_device'] else 'image', exc), **result)
+        result = run_setupbin(module.params, check_mode=module.check_mode, diff=module._diff)
+    except AmtError as err:
+        module.fail_json(msg=err.msg, **err.details)
     module.exit_json(**result)
 
 

@@ -1,13 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Run an oob.amt module's logic inside the controller's worker process.
+"""Run an oob.amt device module's logic inside the controller's worker process.
 
 Out-of-band work talks to the AMT device from the controller anyway (ansible_connection: local), so
 shipping and starting a module process per device only costs time: the benchmark showed it is most
-of the per-device cost. When the task's connection is local, the action plugin validates the
-arguments with the module's own argument spec and calls the same module_utils function; otherwise
-(the module should run on a remote host) it executes the module as usual.
+of the per-device cost. When the task's connection is local, the task does not become another user,
+and the operation allows it for these parameters (Operation.controller_side), the action plugin
+validates the arguments with the module's own argument spec and runs the same operation through
+the same runner (module_utils/device.py, execute). Otherwise it executes the module as usual.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,58 +17,57 @@ __metaclass__ = type
 import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.oob.amt.plugins.module_utils.device import (
-    check_connection_params, client_from_params, error_result)
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
-from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import HAS_LXML
+from ansible_collections.oob.amt.plugins.module_utils.device import argument_spec, execute
 
 
 class AmtActionBase(ActionBase):
-    """Subclasses set ARGUMENT_SPEC (callable), RUN (callable(client, params, check_mode, diff)), OPERATION."""
+    """Subclasses set OPERATION, the module's Operation (module_utils/amt/*.py)."""
 
     TRANSFERS_FILES = False
     _requires_connection = False
-    ARGUMENT_SPEC = None
-    RUN = None
-    DOMAIN_ERRORS = ()
+    OPERATION = None
 
-    def _runs_locally(self, task_vars):
+    def _local_connection(self, task_vars):
         if os.environ.get('OOB_AMT_RUN_AS_MODULE'):      # benchmarks compare both ways
             return False
+        if self._play_context.become:                    # the module runs as the become user; we cannot
+            return False
         connection = self._play_context.connection or (task_vars or {}).get('ansible_connection')
-        return connection in ('local', 'ansible.builtin.local') and HAS_LXML
+        return connection in ('local', 'ansible.builtin.local')
+
+    def _as_module(self, task_vars):
+        self._requires_connection = True
+        return self._execute_module(module_name=self._task.resolved_action or self._task.action,
+                                    module_args=self._task.args, task_vars=task_vars)
+
+    def _validate(self):
+        """(params, error message) the way AnsibleModule validates, with the same first message."""
+        operation = type(self).OPERATION
+        validator = ArgumentSpecValidator(argument_spec(operation), **operation.constraints)
+        validated = validator.validate(self._task.args)
+        if not validated.error_messages:
+            return validated.validated_parameters, None
+        msg = validated.errors.msg
+        if isinstance(validated.errors[0], UnsupportedError):
+            msg = 'Unsupported parameters for (%s) module: %s' % (self._task.resolved_action or self._task.action, msg)
+        return None, msg
 
     def run(self, tmp=None, task_vars=None):
-        if not self._runs_locally(task_vars):
-            self._requires_connection = True
-            return self._execute_module(module_name=self._task.resolved_action or self._task.action,
-                                        module_args=self._task.args, task_vars=task_vars)
+        if not self._local_connection(task_vars):
+            return self._as_module(task_vars)
         result = super(AmtActionBase, self).run(tmp, task_vars)
-        validator = ArgumentSpecValidator(type(self).ARGUMENT_SPEC())
-        validated = validator.validate(self._task.args)
-        if validated.error_messages:
-            result.update(failed=True, msg='; '.join(validated.error_messages))
+        params, error = self._validate()
+        if error:
+            result.update(failed=True, msg=error)
             return result
-        params = validated.validated_parameters
-        operation = type(self).OPERATION(params)
-        try:
-            check_connection_params(params)
-            client = client_from_params(params)
-        except ValueError as exc:
-            result.update(failed=True, msg=str(exc))
-            return result
-        if params.get('use_tls') is False:
-            result.setdefault('warnings', []).append(
-                'use_tls is false: the AMT session travels in plain text on port %s' % (params.get('port') or 16992))
-        try:
-            result.update(type(self).RUN(client, params, check_mode=self._task.check_mode, diff=self._task.diff))
-        except WsmanError as err:
-            result.update(error_result(err, operation))
-        except self.DOMAIN_ERRORS as err:
-            result.update(failed=True, msg='AMT device %s: %s: %s' % (client.host, operation, err.msg),
-                          exchanges=client.exchanges, **getattr(err, 'details', {}))
-        finally:
-            client.close()
+        operation = type(self).OPERATION
+        if not operation.controller_side(params):
+            return self._as_module(task_vars)
+        outcome, warnings = execute(operation, params, check_mode=self._task.check_mode, diff=self._task.diff)
+        result.update(outcome)
+        if warnings:
+            result.setdefault('warnings', []).extend(warnings)
         return result

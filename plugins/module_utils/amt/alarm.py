@@ -9,6 +9,7 @@ __metaclass__ = type
 import datetime
 import re
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import Datetime, Embedded, Interval
 
 MAX_ALARMS = 5
@@ -16,10 +17,8 @@ INTERVAL_ALIASES = {'hourly': 'PT1H', 'daily': 'P1D', 'weekly': 'P7D'}
 _INTERVAL_RE = re.compile(r'^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$')
 
 
-class AlarmError(Exception):
-    def __init__(self, msg):
-        super(AlarmError, self).__init__(msg)
-        self.msg = msg
+class AlarmError(AmtError):
+    """An alarm that cannot be set as asked."""
 
 
 def parse_start(value, now=None):
@@ -157,3 +156,24 @@ def run_alarm(client, params, check_mode=False, diff=False):
         result['diff'] = {'before': existing or {}, 'after': result['alarm'] or {}}
     result['exchanges'] = client.exchanges
     return result
+
+
+OPTIONS = dict(
+    name=dict(type='str', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    start=dict(type='str'),
+    interval=dict(type='str'),
+    delete_on_completion=dict(type='bool', default=False),
+)
+
+
+def prepare(params):
+    """Refuse a bad time or interval before the device is contacted."""
+    if params['state'] == 'present':
+        parse_start(params['start'])
+        parse_interval(params['interval'])
+    return params
+
+
+OPERATION = Operation(OPTIONS, run_alarm, name=lambda params: 'alarm %s' % params['name'], prepare=prepare,
+                      constraints=dict(required_if=[('state', 'present', ['start'])]))

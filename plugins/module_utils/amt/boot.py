@@ -8,6 +8,7 @@ __metaclass__ = type
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import INSTANCE_IDS, power_state_name
 from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError, read_power, request_power
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import Operation
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import EPR
 
 DEVICES = ('pxe', 'hdd', 'cdrom', 'bios_setup', 'usb')
@@ -126,3 +127,11 @@ def run_boot(client, params, check_mode=False, diff=False):
         request_power(client, power, state)
     result['exchanges'] = client.exchanges
     return result
+
+
+OPTIONS = dict(
+    device=dict(type='str', required=True, choices=list(DEVICES)),
+    power=dict(type='bool', default=False),
+)
+
+OPERATION = Operation(OPTIONS, run_boot, name=lambda params: 'one-time boot to %s' % params['device'])

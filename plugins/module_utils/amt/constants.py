@@ -23,10 +23,17 @@ REQUEST_POWER_STATES = {
 # Power states that count as "the host is not running".
 OFF_STATES = frozenset([6, 8, 12, 13])
 
+# SMBIOS UUIDs some vendors ship on every board: they identify nothing.
+BOGUS_UUIDS = ('00000000-0000-0000-0000-000000000000', '03000200-0400-0500-0006-000700080009',
+               'ffffffff-ffff-ffff-ffff-ffffffffffff')
+
 # Provisioning.
 PROVISIONING_STATES = {0: 'pre', 1: 'in', 2: 'post'}
 PROVISIONING_MODES = {0: 'none', 1: 'acm', 4: 'ccm'}
 CONTROL_MODES = {0: 'none', 1: 'ccm', 2: 'acm'}
+# Control mode a provisioned device is in, by AMT_SetupAndConfigurationService.ProvisioningMode, for firmware
+# without IPS_HostBasedSetupService.CurrentControlMode (1 = admin -> ACM, 4 = client -> CCM).
+PROVISIONING_MODE_CONTROL = {1: 2, 4: 1}
 
 INSTANCE_IDS = {
     'general_settings': 'Intel(r) AMT: General Settings',
@@ -36,10 +43,6 @@ INSTANCE_IDS = {
 }
 
 MANAGED_SYSTEM_SELECTORS = {'CreationClassName': 'CIM_ComputerSystem', 'Name': 'ManagedSystem'}
-POWER_SERVICE_SELECTORS = {
-    'CreationClassName': 'CIM_PowerManagementService', 'Name': 'Intel(r) AMT Power Management Service',
-    'SystemCreationClassName': 'CIM_ComputerSystem', 'SystemName': 'Intel(r) AMT',
-}
 
 # Generic CIM method return codes.
 CIM_RETURN = {

@@ -8,23 +8,25 @@ __metaclass__ = type
 
 import base64
 import binascii
+import traceback
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
 from ansible_collections.oob.amt.plugins.module_utils.formats.certs import hash_forms
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault
 
 CLASS = 'AMT_ProvisioningCertificateHash'
 # HashType as the HECI/PTHI API numbers it (1 SHA-1, 2 SHA-256, 3 SHA-384).
 HASH_TYPES = {'sha1': 1, 'sha256': 2, 'sha384': 3}
-HASH_TYPE_NAMES = dict((v, k) for k, v in HASH_TYPES.items())
+# Names of the HashType values a table may hold (0 MD5 only in old factory tables).
+HASH_TYPE_NAMES = dict([(0, 'md5')] + [(v, k) for k, v in HASH_TYPES.items()])
 MAX_CUSTOM = 3
 USB_HINT = ('this firmware accepts custom root hashes only from USB provisioning (many AMT 16+ platforms): '
             'write a setup.bin with oob.amt.amt_usb_setupbin (trusted_hashes) and boot the device with it')
 
 
-class HashError(Exception):
-    def __init__(self, msg):
-        super(HashError, self).__init__(msg)
-        self.msg = msg
+class HashError(AmtError):
+    """A trusted hash change the device or the rules refuse."""
 
 
 def _entry(item):
@@ -123,3 +125,87 @@ def run_hash(client, params, check_mode=False, diff=False):
         result['diff'] = {'before': _public(current) if current else {},
                           'after': _public(wanted) if wanted else {}}
     return result
+
+
+OPTIONS = dict(
+    state=dict(type='str', choices=['present', 'absent', 'enabled', 'disabled']),
+    certificate=dict(type='path'),
+    tls_host=dict(type='str'),
+    tls_port=dict(type='int', default=443),
+    hash=dict(type='str'),
+    algorithm=dict(type='str', choices=['sha1', 'sha256', 'sha384']),
+    name=dict(type='str'),
+)
+
+
+def _root_certificate(params):
+    if params['certificate']:
+        return amt_certs.load_root_certificate(params['certificate'])
+    return amt_certs.root_of(amt_certs.fetch_tls_chain(params['tls_host'], params['tls_port'], params['timeout'] or 30))
+
+
+def resolve(params):
+    """(hash hex, algorithm, name, report) of the hash to manage; report holds root_hash and certificate when it
+    comes from a certificate. Raises HashError naming the option."""
+    report = {}
+    digest, algorithm, name = None, params['algorithm'], params['name']
+    if params['certificate'] or params['tls_host']:
+        try:
+            cert = _root_certificate(params)
+        except amt_certs.CertError as exc:
+            raise HashError(str(exc))
+        except Exception as exc:  # a certificate file cryptography cannot parse at all
+            raise HashError('cannot read the certificate: %s' % exc, exception=traceback.format_exc())
+        report['root_hash'] = amt_certs.certificate_hashes(cert)
+        report['certificate'] = amt_certs.describe_certificate(cert)
+        algorithm = algorithm or 'sha256'
+        digest = report['root_hash'][algorithm]['hex']
+        name = name or amt_certs.common_name(cert, 'root CA')
+    elif params['hash']:
+        try:
+            digest = amt_certs.normalize_hash(params['hash'])
+        except ValueError as exc:
+            raise HashError('option hash: %s' % exc)
+        implied = amt_certs.algorithm_for_length(digest)
+        if implied is None or (algorithm and algorithm != implied):
+            raise HashError('option hash: %d hex digits is not a %s hash (SHA-1 has 40, SHA-256 64, SHA-384 96)'
+                            % (len(digest), algorithm or 'SHA-1, SHA-256 or SHA-384'))
+        algorithm = implied
+        name = name or 'Custom root CA'
+    if name is not None and not 1 <= len(name) <= 32:
+        raise HashError('option name: a friendly name has 1 to 32 characters (it has %d)' % len(name))
+    return digest, algorithm, name, report
+
+
+def prepare(params):
+    """Check the input and resolve the hash (from a certificate, a TLS server or the option) before contact."""
+    state = params['state']
+    if state and not (params['certificate'] or params['hash'] or params['tls_host']):
+        raise HashError('state=%s needs the hash to manage: give certificate, hash or tls_host' % state)
+    if not 1 <= params['tls_port'] <= 65535:
+        raise HashError('option tls_port must be between 1 and 65535')
+    if state and not params['host']:
+        raise HashError('state=%s changes a device: give host (or set AMT_HOST)' % state)
+    digest, algorithm, name, report = resolve(params)
+    return dict(params, hash=digest, algorithm=algorithm, name=name, _report=report)
+
+
+def run_hash_module(client, params, check_mode=False, diff=False):
+    """The certificate report, the managed hash, and with a device its table (and the change)."""
+    result = dict(params['_report'], changed=False)
+    if params['state']:
+        result['hash'] = {'hash': params['hash'], 'algorithm': params['algorithm'], 'name': params['name']}
+    if client is not None:
+        result.update(run_hash(client, params, check_mode=check_mode, diff=diff))
+    return result
+
+
+def _name(params):
+    if params['state']:
+        return 'trusted hash %s' % (params['hash'] or '')[:16]
+    return 'trusted hash table'
+
+
+OPERATION = Operation(OPTIONS, run_hash_module, name=_name, prepare=prepare,
+                      needs_device=lambda params: bool(params['host']), needs_cryptography=True,
+                      constraints=dict(mutually_exclusive=[('certificate', 'hash', 'tls_host')]))

@@ -9,12 +9,14 @@ __metaclass__ = type
 import uuid
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
-    CONTROL_MODES, PROVISIONING_MODES, PROVISIONING_STATES, power_state_name)
+    BOGUS_UUIDS, CONTROL_MODES, PROVISIONING_MODES, PROVISIONING_STATES, power_state_name)
+from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import list_hashes
+from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import provisioning_status
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import Operation
 from ansible_collections.oob.amt.plugins.module_utils.amt.compat import enumerate_instances
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanFault
 
 SUBSETS = ('identify', 'general', 'power', 'hardware', 'network', 'boot', 'alarms', 'hashes')
-BOGUS_UUIDS = ('00000000-0000-0000-0000-000000000000', '03000200-0400-0500-0006-000700080009')
 
 
 def uuid_from_platform_guid(guid):
@@ -46,10 +48,7 @@ def gather_general(client):
     software = client.enumerate('CIM_SoftwareIdentity')
     package = _optional(lambda: client.get('CIM_ComputerSystemPackage'))
     versions = dict((s.get('InstanceID'), s.get('VersionString')) for s in software)
-    prov_state = setup.get('ProvisioningState')
-    control = hbs.get('CurrentControlMode') if hbs else None
-    if control is None and prov_state == 2:
-        control = {1: 2, 4: 1}.get(setup.get('ProvisioningMode'))
+    prov_state, control = provisioning_status(setup, hbs)
     platform_uuid = uuid_from_platform_guid(package.get('PlatformGUID')) if package else None
     return {
         'amt_version': versions.get('AMT') or client.amt_version,
@@ -62,8 +61,8 @@ def gather_general(client):
         'provisioning_state': PROVISIONING_STATES.get(prov_state, 'unknown'),
         'provisioning_state_value': prov_state,
         'provisioning_mode': PROVISIONING_MODES.get(setup.get('ProvisioningMode'), 'unknown') if prov_state == 2 else 'none',
-        'control_mode': CONTROL_MODES.get(control or 0, 'unknown'),
-        'control_mode_value': control or 0,
+        'control_mode': CONTROL_MODES.get(control, 'unknown'),
+        'control_mode_value': control,
         'allowed_control_modes': [CONTROL_MODES.get(m, str(m)) for m in (hbs or {}).get('AllowedControlModes', [])],
         'uuid': platform_uuid,
         'uuid_is_bogus': platform_uuid in BOGUS_UUIDS if platform_uuid else None,
@@ -151,22 +150,11 @@ def gather_alarms(client):
 
 
 def gather_hashes(client):
-    items = _optional(lambda: client.enumerate('AMT_ProvisioningCertificateHash'))
-    if items is None:
+    entries = _optional(lambda: list_hashes(client))
+    if entries is None:
         return None
-    algorithms = {0: 'md5', 1: 'sha1', 2: 'sha256', 3: 'sha384'}
-    out = []
-    import base64
-    import binascii
-    for h in items:
-        try:
-            digest = base64.b64decode(h.get('HashData') or '').hex()
-        except (binascii.Error, ValueError):
-            digest = None
-        out.append({'name': h.get('Description') or h.get('ElementName'), 'instance_id': h.get('InstanceID'),
-                    'algorithm': algorithms.get(h.get('HashType'), str(h.get('HashType'))), 'hash': digest,
-                    'enabled': h.get('Enabled'), 'default': h.get('IsDefault')})
-    return out
+    return [{'name': h['name'] or None, 'instance_id': h['instance_id'], 'algorithm': h['algorithm'],
+             'hash': h['hash'] or None, 'enabled': h['enabled'], 'default': h['default']} for h in entries]
 
 
 GATHERERS = {
@@ -184,3 +172,11 @@ def run_info(client, params):
     for subset in sorted(set(gather), key=SUBSETS.index):
         info[subset] = GATHERERS[subset](client)
     return {'changed': False, 'amt_info': info, 'exchanges': client.exchanges}
+
+
+OPTIONS = dict(
+    gather=dict(type='list', elements='str', default=['general', 'power'], choices=['all'] + list(SUBSETS)),
+)
+
+OPERATION = Operation(OPTIONS, lambda client, params, check_mode=False, diff=False: run_info(client, params),
+                      name=lambda params: 'reading device information')

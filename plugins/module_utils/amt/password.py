@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AMT password rules, checked before anything is sent (messages never contain the password)."""
+"""AMT admin passwords: the rules, checked before anything is sent (messages never contain the password),
+and the forms the provisioning calls send them in."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
+
+import hashlib
 
 FORBIDDEN = ':,"'
 
@@ -30,3 +33,17 @@ def check_password(password):
     if bad:
         problems.append('must not contain %s' % ' or '.join(repr(c) for c in bad))
     return problems
+
+
+def _a1(realm, password, username):
+    return hashlib.md5(('%s:%s:%s' % (username, realm, password)).encode('utf-8'))  # noqa: S324 - mandated by AMT
+
+
+def admin_password_hash(realm, password, username='admin'):
+    """Lower-case hex MD5(username:realm:password), the form Setup/AdminSetup expect."""
+    return _a1(realm, password, username).hexdigest()
+
+
+def admin_password_digest_raw(realm, password, username='admin'):
+    """Raw 16-byte MD5(username:realm:password), the form SetAdminAclEntryEx expects (base64)."""
+    return _a1(realm, password, username).digest()

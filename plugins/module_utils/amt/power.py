@@ -13,6 +13,7 @@ import time
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     MANAGED_SYSTEM_SELECTORS, OFF_STATES, REQUEST_POWER_STATES, power_state_name, return_value_meaning)
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import EPR
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
@@ -22,13 +23,8 @@ STATES = ('on', 'off', 'graceful_off', 'reset', 'graceful_reset', 'cycle', 'slee
 RESULTING_STATE = {2: 2, 4: 4, 5: 2, 7: 7, 8: 8, 10: 2, 11: 2, 12: 8, 14: 2}
 
 
-class PowerError(Exception):
-    """A refusal or failure the user can act on (message says what and why)."""
-
-    def __init__(self, msg, **details):
-        super(PowerError, self).__init__(msg)
-        self.msg = msg
-        self.details = details
+class PowerError(AmtError):
+    """A power request the device refused or that cannot be made."""
 
 
 def read_power(client):
@@ -101,19 +97,20 @@ def wait_for(client, target, timeout, interval=2.0):
         time.sleep(min(interval, max(0.1, deadline - time.monotonic())))
 
 
-def argument_spec():
-    """Options of amt_power (shared by the module and the controller-side action plugin)."""
-    from ansible_collections.oob.amt.plugins.module_utils.device import connection_argspec
-    return connection_argspec(
-        state=dict(type='str', required=True, choices=list(STATES)),
-        wait=dict(type='bool', default=False),
-        wait_timeout=dict(type='int', default=120),
-    )
+OPTIONS = dict(
+    state=dict(type='str', required=True, choices=list(STATES)),
+    wait=dict(type='bool', default=False),
+    wait_timeout=dict(type='int', default=120),
+)
+
+
+def prepare(params):
+    if params.get('wait_timeout') is not None and params['wait_timeout'] <= 0:
+        raise PowerError('option wait_timeout must be a positive number of seconds')
+    return params
 
 
 def run_power(client, params, check_mode=False, diff=False):
-    if params.get('wait_timeout') is not None and params['wait_timeout'] <= 0:
-        raise PowerError('option wait_timeout must be a positive number of seconds')
     state = params['state']
     current, available = read_power(client)
     value = plan(state, current)
@@ -143,4 +140,6 @@ def run_power(client, params, check_mode=False, diff=False):
     return result
 
 
-__all__ = ['run_power', 'read_power', 'plan', 'PowerError', 'STATES', 'WsmanError']
+OPERATION = Operation(OPTIONS, run_power, name=lambda params: 'power %s' % params['state'], prepare=prepare)
+
+__all__ = ['OPERATION', 'run_power', 'read_power', 'plan', 'PowerError', 'STATES', 'WsmanError']

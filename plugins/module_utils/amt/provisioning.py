@@ -2,7 +2,11 @@
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Provisioning: CCM (Setup), ACM (AddNextCertInChain + AdminSetup / UpgradeClientToAdmin), password
-rotation (SetAdminAclEntryEx) and unprovisioning, with the pre-flight checks users keep tripping over."""
+rotation (SetAdminAclEntryEx) and unprovisioning, with the pre-flight checks users keep tripping over.
+
+Client or Admin Control Mode is decided once (mode_for) into a ControlMode that says what the mode
+needs and how it is activated; the rest of the code asks it instead of testing the option.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -12,65 +16,45 @@ import datetime
 import os
 import time
 
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs
 from ansible_collections.oob.amt.plugins.module_utils.formats.certs import (
     CONSOLE_OID, CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY, SETUP_OID, SETUP_OU, ExtendedKeyUsageOID, NameOID,
-    extended_key_usages, hashes, load_pkcs12, order_chain, padding, rsa, serialization, x509)
-from ansible_collections.oob.amt.plugins.module_utils.amt.constants import CONTROL_MODES, PROVISIONING_STATES
-from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
-from ansible_collections.oob.amt.plugins.module_utils.wsman.digest import (
-    admin_password_digest_raw, admin_password_hash)
+    extended_key_usages, hashes, order_chain, padding, rsa, serialization, x509)
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
+    CONTROL_MODES, PROVISIONING_MODE_CONTROL, PROVISIONING_STATES)
+from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import list_hashes
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
+from ansible_collections.oob.amt.plugins.module_utils.amt.password import (
+    admin_password_digest_raw, admin_password_hash, check_password)
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanAuthError, WsmanError
 
-MODES = {'ccm': 'ccm', 'smb': 'ccm', 'acm': 'acm', 'enterprise': 'acm'}
 NETWORK_TABLE = ('supported: host static + AMT static, host DHCP + AMT DHCP; '
                  'not supported: host static + AMT DHCP, host DHCP + AMT static')
+# IPS_HostBasedSetupService.NetAdminPassEncryptionType: 2 = HTTP_DIGEST_MD5_A1, MD5(admin:realm:password) in hex.
+ENCRYPTION_DIGEST_MD5_A1 = 2
+# IPS_HostBasedSetupService.SigningAlgorithm: 2 = RSA_SHA2_256.
+SIGNING_RSA_SHA256 = 2
 
 
-class ProvisionError(Exception):
-    def __init__(self, msg, **details):
-        super(ProvisionError, self).__init__(msg)
-        self.msg = msg
-        self.details = details
+class ProvisionError(AmtError):
+    """Activation, password rotation or unprovisioning refused, or its input unusable."""
 
 
 # -- certificates ---------------------------------------------------------------------------------
 
-def _read(path, option):
-    try:
-        with open(path, 'rb') as fh:
-            return fh.read()
-    except (IOError, OSError) as exc:
-        raise ProvisionError('option %s: cannot read %s (%s)' % (option, path, exc.strerror))
-
-
 def load_chain(cert_path=None, key_path=None, pfx_path=None, pfx_password=None):
     """(certificates leaf..root, private key) from PEM files or a PFX/PKCS#12 bundle; checked to belong together
     before anything is sent."""
-    if pfx_path:
-        data = _read(pfx_path, 'provisioning_pfx')
-        try:
-            key, cert, extra = load_pkcs12(data, pfx_password)
-        except ValueError:
-            raise ProvisionError('provisioning_pfx: cannot open the PFX (wrong pfx_password or not PKCS#12)')
-        if key is None or cert is None:
-            raise ProvisionError('provisioning_pfx: the PFX must hold the certificate and its private key')
-        certs = [cert] + list(extra or [])
-    else:
-        data = _read(cert_path, 'provisioning_cert')
-        try:
-            certs = x509.load_pem_x509_certificates(data)
-        except ValueError:
-            try:
-                certs = [x509.load_der_x509_certificate(data)]
-            except ValueError:
-                raise ProvisionError('provisioning_cert: %s is neither PEM nor DER certificates' % cert_path)
-        try:
-            key = serialization.load_pem_private_key(_read(key_path, 'provisioning_key'), None)
-        except (ValueError, TypeError):
-            raise ProvisionError('provisioning_key: cannot read an unencrypted PEM private key from %s' % key_path)
-    chain = order_chain(certs)
-    fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    if key.public_key().public_bytes(*fmt) != chain[0].public_key().public_bytes(*fmt):
+    try:
+        if pfx_path:
+            key, found = certs.load_pfx_file(pfx_path, pfx_password, 'provisioning_pfx')
+        else:
+            found = certs.load_certificate_file(cert_path, 'provisioning_cert')
+            key = certs.load_private_key_file(key_path, 'provisioning_key')
+    except certs.CertError as exc:
+        raise ProvisionError(str(exc))
+    chain = order_chain(found)
+    if not certs.same_public_key(key.public_key(), chain[0].public_key()):
         raise ProvisionError('provisioning_key does not belong to the provisioning certificate %s (give the key of '
                              'the leaf certificate)' % chain[0].subject.rfc4514_string())
     return chain, key
@@ -103,8 +87,7 @@ def preflight(chain, key, trusted_hashes, dns_suffix, now=None):
             problems.append('the certificate has neither the EKU %s + serverAuth nor the OU %r'
                             % (SETUP_OID, SETUP_OU))
     for cert in chain:
-        start = getattr(cert, 'not_valid_before_utc', None) or cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
-        end = getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+        start, end = certs.not_before(cert), certs.not_after(cert)
         if not start <= now <= end:
             problems.append('certificate %s is not valid now (valid %s to %s)'
                             % (cert.subject.rfc4514_string(), start.date(), end.date()))
@@ -112,37 +95,16 @@ def preflight(chain, key, trusted_hashes, dns_suffix, now=None):
         problems.append('the provisioning key must be RSA (AMT signs and verifies with RSA-SHA256)')
     elif key.public_key().public_numbers() != leaf.public_key().public_numbers():
         problems.append('the private key does not belong to the leaf certificate')
-    root_hash = hashes_of(root)
-    enabled = dict((h['hash'], h) for h in trusted_hashes if h.get('enabled') and h.get('hash'))
-    if root_hash['sha256'] not in enabled and root_hash['sha1'] not in enabled and root_hash['sha384'] not in enabled:
+    root_hash = certs.certificate_hashes(root)
+    enabled = set(h['hash'] for h in trusted_hashes if h.get('enabled') and h.get('hash'))
+    if not any(root_hash[name]['hex'] in enabled for name in certs.HASH_NAMES):
         problems.append('the root CA hash %s is not an enabled trusted hash on the device (add it with '
-                        'amt_hash or a USB setup.bin from amt_usb_setupbin)' % root_hash['sha256'])
+                        'amt_hash or a USB setup.bin from amt_usb_setupbin)' % root_hash['sha256']['hex'])
     suffix = (dns_suffix or '').lower().strip('.')
     if suffix and not any(n == suffix or n.endswith('.' + suffix) for n in _names(leaf)):
         problems.append('the certificate names (%s) are not in the device DNS suffix %s'
                         % (', '.join(_names(leaf)) or 'none', suffix))
     return problems
-
-
-def hashes_of(cert):
-    der = cert.public_bytes(serialization.Encoding.DER)
-    out = {}
-    for name, algo in (('sha1', hashes.SHA1()), ('sha256', hashes.SHA256()), ('sha384', hashes.SHA384())):
-        h = hashes.Hash(algo)
-        h.update(der)
-        out[name] = h.finalize().hex()
-    return out
-
-
-def device_hashes(client):
-    out = []
-    for h in client.enumerate('AMT_ProvisioningCertificateHash'):
-        try:
-            digest = base64.b64decode(h.get('HashData') or '').hex()
-        except ValueError:
-            continue
-        out.append({'hash': digest, 'enabled': h.get('Enabled'), 'name': h.get('Description')})
-    return out
 
 
 def send_chain_and_sign(client, chain, key, fw_nonce_b64):
@@ -153,20 +115,36 @@ def send_chain_and_sign(client, chain, key, fw_nonce_b64):
                       [('NextCertificate', base64.b64encode(der).decode()), ('IsLeafCertificate', i == 0),
                        ('IsRootCertificate', i == len(chain) - 1)])
     mc_nonce = os.urandom(20)
+    # SIGNING_RSA_SHA256: PKCS#1 v1.5 over firmware nonce + our nonce
     signature = key.sign(base64.b64decode(fw_nonce_b64) + mc_nonce, padding.PKCS1v15(), hashes.SHA256())
     return base64.b64encode(mc_nonce).decode(), base64.b64encode(signature).decode()
 
 
+def _signed(chain, key, client, fw_nonce_b64):
+    mc_nonce, signature = send_chain_and_sign(client, chain, key, fw_nonce_b64)
+    return [('McNonce', mc_nonce), ('SigningAlgorithm', SIGNING_RSA_SHA256), ('DigitalSignature', signature)]
+
+
 # -- device state ---------------------------------------------------------------------------------
+
+def provisioning_status(setup, hbs):
+    """(ProvisioningState, control mode value) from AMT_SetupAndConfigurationService and IPS_HostBasedSetupService
+    (None when the firmware lacks it). Firmware without CurrentControlMode tells the mode by ProvisioningMode."""
+    state = setup.get('ProvisioningState')
+    control = (hbs or {}).get('CurrentControlMode')
+    if control is None and state == 2:
+        control = PROVISIONING_MODE_CONTROL.get(setup.get('ProvisioningMode'))
+    return state, control or 0
+
 
 def read_state(client):
     setup = client.get('AMT_SetupAndConfigurationService')
     hbs = client.get('IPS_HostBasedSetupService')
     general = client.get('AMT_GeneralSettings')
-    state = setup.get('ProvisioningState')
-    control = hbs.get('CurrentControlMode') if state == 2 else 0
+    state, control = provisioning_status(setup, hbs)
+    control = control if state == 2 else 0
     return {'provisioning_state': PROVISIONING_STATES.get(state, 'unknown'), 'provisioning_state_value': state,
-            'control_mode': CONTROL_MODES.get(control or 0, 'unknown'), 'realm': general.get('DigestRealm'),
+            'control_mode': CONTROL_MODES.get(control, 'unknown'), 'realm': general.get('DigestRealm'),
             'configuration_nonce': hbs.get('ConfigurationNonce'), 'dns_suffix': general.get('DomainName')}
 
 
@@ -181,34 +159,88 @@ def password_works(client_factory, password):
         client.close()
 
 
+def _preflight_or_fail(params, before, plan, local):
+    problems = preflight(plan['chain'], plan['key'], list_hashes(local), params.get('dns_suffix') or before['dns_suffix'])
+    if problems:
+        raise ProvisionError('ACM pre-flight failed: %s' % ' | '.join(problems), preflight=problems)
+
+
+def _ccm_check(params, before, plan, local, check_mode, result):
+    _network_check(params, local, result, check_mode)
+
+
+def _ccm_setup_args(plan, local, before):
+    return []
+
+
+def _acm_check(params, before, plan, local, check_mode, result):
+    _preflight_or_fail(params, before, plan, local)
+
+
+def _acm_setup_args(plan, local, before):
+    return _signed(plan['chain'], plan['key'], local, before['configuration_nonce'])
+
+
+def _acm_plan(params):
+    if not HAS_CRYPTOGRAPHY:
+        raise ProvisionError('ACM needs the cryptography Python library', exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    if not (params.get('provisioning_pfx') or (params.get('provisioning_cert') and params.get('provisioning_key'))):
+        raise ProvisionError('mode acm needs provisioning_pfx, or provisioning_cert and provisioning_key')
+    chain, key = load_chain(params.get('provisioning_cert'), params.get('provisioning_key'),
+                            params.get('provisioning_pfx'), params.get('provisioning_pfx_password'))
+    return {'chain': chain, 'key': key}
+
+
+class ControlMode(object):
+    """What differs between Client Control Mode and Admin Control Mode.
+
+    plan(params) loads what the mode needs before contact; check(...) runs its pre-activation checks;
+    method is the IPS_HostBasedSetupService activation call, setup_args(...) what it adds to the password.
+    """
+
+    def __init__(self, name, console_name, method, plan, check, setup_args):
+        self.name = name
+        self.console_name = console_name
+        self.method = method
+        self.plan = plan
+        self.check = check
+        self.setup_args = setup_args
+
+
+CCM = ControlMode('ccm', 'smb', 'Setup', plan=lambda params: {}, check=_ccm_check, setup_args=_ccm_setup_args)
+ACM = ControlMode('acm', 'enterprise', 'AdminSetup', plan=_acm_plan, check=_acm_check, setup_args=_acm_setup_args)
+CONTROL_MODE_TABLE = {'ccm': CCM, 'acm': ACM}
+# The console's names, accepted for the option mode.
+MODE_ALIASES = {'smb': 'ccm', 'enterprise': 'acm'}
+MODE_CHOICES = sorted(CONTROL_MODE_TABLE) + sorted(MODE_ALIASES)
+
+
+def mode_for(value):
+    """The ControlMode an option value (ccm, acm, or an alias) means."""
+    return CONTROL_MODE_TABLE[MODE_ALIASES.get(value or 'ccm', value or 'ccm')]
+
+
 def run_provision(params, local_factory, admin_factory, check_mode=False, diff=False, sleep=time.sleep):
     """local_factory(): client on the host-local interface (local account); admin_factory(password): admin client."""
-    mode = MODES.get(params.get('mode') or 'ccm')
     result = {'changed': False, 'actions': []}
     if params['state'] == 'absent':
         return _unprovision(params, admin_factory, check_mode, diff, result, sleep)
+    mode = mode_for(params.get('mode'))
     problems = check_password(params.get('admin_password'))
     if problems:
         raise ProvisionError('admin_password does not meet the AMT password rules: %s' % '; '.join(problems))
-    chain = key = None
-    if mode == 'acm':
-        if not HAS_CRYPTOGRAPHY:
-            raise ProvisionError('ACM needs the cryptography Python library', exception=CRYPTOGRAPHY_IMPORT_ERROR)
-        if not (params.get('provisioning_pfx') or (params.get('provisioning_cert') and params.get('provisioning_key'))):
-            raise ProvisionError('mode acm needs provisioning_pfx, or provisioning_cert and provisioning_key')
-        chain, key = load_chain(params.get('provisioning_cert'), params.get('provisioning_key'),
-                                params.get('provisioning_pfx'), params.get('provisioning_pfx_password'))
+    plan = mode.plan(params)
     local = local_factory()
     try:
         before = read_state(local)
         result['before'] = dict((k, before[k]) for k in ('provisioning_state', 'control_mode'))
         if before['provisioning_state'] == 'post':
-            _converge_provisioned(params, mode, before, chain, key, local, admin_factory, check_mode, result)
+            _converge_provisioned(params, mode, before, plan, local, admin_factory, check_mode, result)
         else:
-            _activate(params, mode, before, chain, key, local, check_mode, result)
+            _activate(params, mode, before, plan, local, check_mode, result)
         after = read_state(local) if result['changed'] and not check_mode else before
         if check_mode and result['changed']:
-            after = dict(before, provisioning_state='post', control_mode=mode)
+            after = dict(before, provisioning_state='post', control_mode=mode.name)
         result['after'] = dict((k, after[k]) for k in ('provisioning_state', 'control_mode'))
         result['realm'] = after['realm']
         result['control_mode'] = after['control_mode']
@@ -242,52 +274,39 @@ def _network_check(params, local, result, check_mode):
                   {'InstanceID': wired.get('InstanceID')})
 
 
-def _activate(params, mode, before, chain, key, local, check_mode, result):
-    if mode == 'ccm':
-        _network_check(params, local, result, check_mode)
-    else:
-        problems = preflight(chain, key, device_hashes(local), params.get('dns_suffix') or before['dns_suffix'])
-        if problems:
-            raise ProvisionError('ACM pre-flight failed: %s' % ' | '.join(problems), preflight=problems)
+def _activate(params, mode, before, plan, local, check_mode, result):
+    mode.check(params, before, plan, local, check_mode, result)
     result['changed'] = True
-    result['actions'].append('activate %s' % mode.upper())
+    result['actions'].append('activate %s' % mode.name.upper())
     if check_mode:
         return
     pw_hash = admin_password_hash(before['realm'], params['admin_password'])
     started = time.time()
-    if mode == 'ccm':
-        params = [('NetAdminPassEncryptionType', 2), ('NetworkAdminPassword', pw_hash)]
-        local.invoke('IPS_HostBasedSetupService', 'Setup', params)
-    else:
-        mc_nonce, signature = send_chain_and_sign(local, chain, key, before['configuration_nonce'])
-        local.invoke('IPS_HostBasedSetupService', 'AdminSetup',
-                     [('NetAdminPassEncryptionType', 2), ('NetworkAdminPassword', pw_hash), ('McNonce', mc_nonce),
-                      ('SigningAlgorithm', 2), ('DigitalSignature', signature)])
+    local.invoke('IPS_HostBasedSetupService', mode.method,
+                 [('NetAdminPassEncryptionType', ENCRYPTION_DIGEST_MD5_A1), ('NetworkAdminPassword', pw_hash)]
+                 + mode.setup_args(plan, local, before))
     result['activation_seconds'] = round(time.time() - started, 3)
 
 
-def _converge_provisioned(params, mode, before, chain, key, local, admin_factory, check_mode, result):
-    if before['control_mode'] == 'acm' and mode == 'ccm':
+def _converge_provisioned(params, mode, before, plan, local, admin_factory, check_mode, result):
+    if before['control_mode'] == ACM.name and mode is CCM:
         raise ProvisionError('the device is in Admin Control Mode; going back to Client Control Mode needs '
                              'state: absent (unprovision) first')
     new_ok = password_works(admin_factory, params['admin_password'])
-    if mode == 'acm' and before['control_mode'] == 'ccm':
+    if mode is ACM and before['control_mode'] == CCM.name:
         password = params['admin_password'] if new_ok else params.get('current_password')
         if not password or (not new_ok and not password_works(admin_factory, password)):
             raise ProvisionError('upgrading CCM to ACM needs the current admin password (admin_password or '
                                  'current_password)')
-        problems = preflight(chain, key, device_hashes(local), params.get('dns_suffix') or before['dns_suffix'])
-        if problems:
-            raise ProvisionError('ACM pre-flight failed: %s' % ' | '.join(problems), preflight=problems)
+        _preflight_or_fail(params, before, plan, local)
         result['changed'] = True
         result['actions'].append('upgrade CCM to ACM')
         if not check_mode:
             admin = admin_factory(password)
             try:
                 nonce = admin.get('IPS_HostBasedSetupService').get('ConfigurationNonce')
-                mc_nonce, signature = send_chain_and_sign(admin, chain, key, nonce)
                 admin.invoke('IPS_HostBasedSetupService', 'UpgradeClientToAdmin',
-                             [('McNonce', mc_nonce), ('SigningAlgorithm', 2), ('DigitalSignature', signature)])
+                             _signed(plan['chain'], plan['key'], admin, nonce))
             finally:
                 admin.close()
     if not new_ok:
@@ -343,4 +362,29 @@ def _unprovision(params, admin_factory, check_mode, diff, result, sleep):
     return result
 
 
-__all__ = ['run_provision', 'ProvisionError', 'preflight', 'load_chain', 'WsmanError']
+OPTIONS = dict(
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+    mode=dict(type='str', default='ccm', choices=MODE_CHOICES),
+    admin_password=dict(type='str', required=True, no_log=True),
+    current_password=dict(type='str', no_log=True),
+    provisioning_cert=dict(type='path'),
+    provisioning_key=dict(type='path', no_log=False),
+    provisioning_pfx=dict(type='path'),
+    provisioning_pfx_password=dict(type='str', no_log=True),
+    dns_suffix=dict(type='str'),
+    lms_host=dict(type='str', default='localhost'),
+    lms_port=dict(type='int', default=16992),
+    local_username=dict(type='str'),
+    local_password=dict(type='str', no_log=True),
+    mei_device=dict(type='path'),
+    host_dhcp=dict(type='bool'),
+    fix_network=dict(type='bool', default=False),
+    wait_timeout=dict(type='int', default=120),
+    forget_on_failure=dict(type='bool', default=False),
+    inventory_cache=dict(type='path', default='~/.cache/oob-amt'),
+)
+CONSTRAINTS = dict(mutually_exclusive=[('provisioning_pfx', 'provisioning_cert')],
+                   required_together=[('provisioning_cert', 'provisioning_key')])
+
+
+__all__ = ['run_provision', 'ProvisionError', 'preflight', 'load_chain', 'mode_for', 'provisioning_status', 'WsmanError']

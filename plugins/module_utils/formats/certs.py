@@ -63,13 +63,32 @@ def load_certificates(data, source='certificate'):
         raise CertError('%s: neither PEM nor DER certificate data' % source)
 
 
-def load_certificate_file(path, option='certificate'):
+def read_file(path, option):
+    """The bytes of a file an option names; CertError naming the option when it cannot be read."""
     try:
         with open(path, 'rb') as fh:
-            data = fh.read()
+            return fh.read()
     except (IOError, OSError) as exc:
         raise CertError('option %s: cannot read %s (%s)' % (option, path, exc.strerror))
-    return load_certificates(data, 'option %s (%s)' % (option, path))
+
+
+def load_certificate_file(path, option='certificate'):
+    return load_certificates(read_file(path, option), 'option %s (%s)' % (option, path))
+
+
+def load_private_key_file(path, option='key', password=None):
+    return load_private_key(read_file(path, option), 'option %s (%s)' % (option, path), password)
+
+
+def load_pfx_file(path, password=None, option='pfx'):
+    """(private key, certificates: the certificate first, then the others) of a PFX/PKCS#12 file holding both."""
+    try:
+        key, cert, extra = load_pkcs12(read_file(path, option), password)
+    except ValueError:
+        raise CertError('%s: cannot open the PFX (wrong %s_password or not PKCS#12)' % (option, option.split('_')[-1]))
+    if key is None or cert is None:
+        raise CertError('%s: the PFX must hold the certificate and its private key' % option)
+    return key, [cert] + list(extra or [])
 
 
 def load_pkcs12(data, password=None):
@@ -104,6 +123,22 @@ def pem(cert):
 
 def is_self_signed(cert):
     return cert.issuer == cert.subject
+
+
+def root_of(chain):
+    """The root of a chain: its self-signed certificate, or the top of the ordered chain when the root is absent."""
+    roots = [c for c in chain if is_self_signed(c)]
+    return roots[0] if roots else order_chain(chain)[-1]
+
+
+def load_root_certificate(path, option='certificate'):
+    """The root CA certificate of a PEM or DER file (the file may hold a chain)."""
+    return root_of(load_certificate_file(path, option))
+
+
+def common_name(cert, default=None):
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return names[0].value if names else default
 
 
 # -- hashes in the forms people type -----------------------------------------------------------------

@@ -48,6 +48,14 @@ def write_atomic(path, data, mode=0o600):
         raise
 
 
+def write_if_changed(path, data, mode=0o600):
+    """write_atomic unless the file already holds exactly data; True when it was written."""
+    if read_bytes(path) == data:
+        return False
+    write_atomic(path, data, mode)
+    return True
+
+
 def ensure_private_dir(path, check_mode=False):
     """Create the directory (0700) when missing; True when it had to be created."""
     if os.path.isdir(path):

@@ -16,7 +16,7 @@ import ipaddress
 import struct
 import uuid
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
+from ansible_collections.oob.amt.plugins.module_utils.formats.certs import normalize_hash
 
 CHUNK = 512
 FILE_HEADER_FIXED = 40
@@ -216,9 +216,8 @@ def hash_entry_value(algorithm, digest_hex, name):
     if algorithm not in HASH_ALGORITHMS:
         raise SetupBinError('trusted hash algorithm must be one of %s' % ', '.join(sorted(HASH_ALGORITHMS)))
     code, size = HASH_ALGORITHMS[algorithm]
-    cleaned = digest_hex.replace(':', '').replace('-', '').replace(' ', '').lower()
     try:
-        digest = bytes.fromhex(cleaned)
+        digest = bytes.fromhex(normalize_hash(digest_hex))
     except ValueError:
         raise SetupBinError('trusted hash %r is not hexadecimal' % digest_hex)
     if len(digest) != size:
@@ -299,9 +298,12 @@ def describe_file(info):
 
 # -- high level: settings -> validated entries -----------------------------------------------------
 
-def record_entries(settings, version):
+def record_entries(settings, version, password_rules=None):
     """Entries for one record from named settings (module option names), validated against the version
-    and MEBx's rules before anything is written. Raises SetupBinError naming the option."""
+    and MEBx's rules before anything is written. Raises SetupBinError naming the option.
+
+    password_rules(password) -> list of broken rules: the AMT password rules (amt/password.py, check_password),
+    given by the caller so this file format module needs nothing from the AMT layer."""
     _uuid, major, minor = VERSIONS[version]
     entries = []
     current = settings.get('current_password')
@@ -310,7 +312,7 @@ def record_entries(settings, version):
         raise SetupBinError('current_password (the MEBx password now, factory default "admin") is required')
     entries.append((1, 1, _ascii('current_password', current, 1, 32)))
     if new:
-        problems = check_password(new)
+        problems = password_rules(new) if password_rules else []
         if problems:
             raise SetupBinError('new_password breaks the AMT password rules: %s' % '; '.join(problems))
         entries.append((1, 2, _ascii('new_password', new, 8, 32)))
@@ -364,8 +366,8 @@ def record_entries(settings, version):
     return entries
 
 
-def build_file(records, version=DEFAULT_VERSION, consume=False, scramble=False):
-    """setup.bin bytes from a list of per-record settings dicts."""
+def build_file(records, version=DEFAULT_VERSION, consume=False, scramble=False, password_rules=None):
+    """setup.bin bytes from a list of per-record settings dicts (password_rules: see record_entries)."""
     if version not in VERSIONS:
         raise SetupBinError('version must be one of %s' % ', '.join(sorted(VERSIONS)))
     if not records:
@@ -374,4 +376,5 @@ def build_file(records, version=DEFAULT_VERSION, consume=False, scramble=False):
         raise SetupBinError('scramble works with version 4 files only')
     if version == '1' and not consume:
         raise SetupBinError('version 1 files are always consumed: set consume: true or use a later version')
-    return encode_file([record_entries(r, version) for r in records], version, consume=consume, scrambled=scramble)
+    return encode_file([record_entries(r, version, password_rules) for r in records], version, consume=consume,
+                       scrambled=scramble)

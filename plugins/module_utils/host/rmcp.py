@@ -68,25 +68,6 @@ def build_ping(tag):
     return _HEADER.pack(RMCP_VERSION, 0, RMCP_SEQ_NO_ACK, RMCP_CLASS_ASF, ASF_IANA, ASF_PRESENCE_PING, tag, 0, 0)
 
 
-def build_pong(tag, iana=ASF_IANA, oem=b'\x00' * 4, entities=0x01, interactions=0x00, reserved=b'\x00' * 6):
-    """A Presence Pong (tests and simulators)."""
-    if len(oem) != 4 or len(reserved) != 6:
-        raise RmcpError('oem is 4 bytes and reserved 6')
-    return _HEADER.pack(RMCP_VERSION, 0, RMCP_SEQ_NO_ACK, RMCP_CLASS_ASF, ASF_IANA, ASF_PRESENCE_PONG, int(tag) & 0xFF, 0,
-                        PONG_DATA_LENGTH) + _PONG_DATA.pack(iana & 0xFFFFFFFF, bytes(oem), entities, interactions,
-                                                            bytes(reserved))
-
-
-def parse_ping(data):
-    """Message tag of a well-formed Presence Ping, or None."""
-    if not isinstance(data, (bytes, bytearray)) or len(data) != PING_LENGTH:
-        return None
-    version, _res, _seq, klass, iana, mtype, tag, _res2, length = _HEADER.unpack(bytes(data))
-    if version != RMCP_VERSION or klass != RMCP_CLASS_ASF or iana != ASF_IANA or mtype != ASF_PRESENCE_PING or length:
-        return None
-    return tag
-
-
 def _intel_fields(oem, reserved):
     port_be, version_byte, state = struct.unpack('!HBB', oem)
     port_le = struct.unpack('<H', oem[:2])[0]

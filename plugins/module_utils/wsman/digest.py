@@ -361,12 +361,3 @@ def _drain(response, limit):
         if total > limit:
             return False
 
-
-def admin_password_hash(realm, password, username='admin'):
-    """Lower-case hex MD5(username:realm:password), the form Setup/AdminSetup expect."""
-    return _md5_hex('%s:%s:%s' % (username, realm, password))
-
-
-def admin_password_digest_raw(realm, password, username='admin'):
-    """Raw 16-byte MD5(username:realm:password), the form SetAdminAclEntryEx expects (base64)."""
-    return hashlib.md5(('%s:%s:%s' % (username, realm, password)).encode('utf-8')).digest()  # noqa: S324

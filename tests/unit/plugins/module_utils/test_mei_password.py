@@ -6,7 +6,8 @@ import struct
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.host import mei as mei
-from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
+from ansible_collections.oob.amt.plugins.module_utils.amt.password import (
+    admin_password_digest_raw, admin_password_hash, check_password)
 
 
 def response(status=0, user=b'$$OsAdmin', password=b'Zx9+Secret', command=mei.GET_LOCAL_SYSTEM_ACCOUNT_RESPONSE):
@@ -72,3 +73,10 @@ def test_password_rules(password, ok):
     problems = check_password(password)
     assert (problems == []) is ok
     assert all(password not in p for p in problems)
+
+
+def test_admin_password_hash_check_value():
+    # check value from the protocol reference (§5.3.3)
+    assert admin_password_hash('Digest:Realm', 'bebb3497d69b544c732651365cc3462d') == 'f73b2c17b1ecbd7a235ec37d66cbed71'
+    assert admin_password_digest_raw('Digest:Realm', 'bebb3497d69b544c732651365cc3462d').hex() == \
+        'f73b2c17b1ecbd7a235ec37d66cbed71'

@@ -7,6 +7,7 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
 from ansible_collections.oob.amt.plugins.module_utils.formats import setupbin as sb
 
 
@@ -147,7 +148,7 @@ def test_report_never_contains_passwords():
 ])
 def test_bad_settings_are_refused_with_the_option_named(settings, version, message):
     with pytest.raises(sb.SetupBinError) as err:
-        sb.build_file([settings], version, consume=version == '1')
+        sb.build_file([settings], version, consume=version == '1', password_rules=check_password)
     assert message in str(err.value)
     for secret in (settings.get('current_password'), settings.get('new_password')):
         if secret and secret != 'admin':

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ansible glue of amt_provision: the clients it needs and the inventory cache edit after a failure.
+
+Activation talks to the host-local interface (the Local Manageability Service) with the local system
+account the MEI device gives; password checks and unprovisioning use admin clients, on the network
+when host is given. The operation itself is amt/provisioning.py; the runner is device.py.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
+from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import CONSTRAINTS, OPTIONS, run_provision
+from ansible_collections.oob.amt.plugins.module_utils.device import client_from_params
+from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient, MEIError
+from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+
+
+def local_account(params):
+    """(user, password) of the host-local interface: given, or read from the MEI device."""
+    user, password = params.get('local_username'), params.get('local_password')
+    if user and password:
+        return user, password
+    try:
+        mei = MEIClient(params.get('mei_device'))
+        try:
+            return mei.local_system_account()
+        finally:
+            mei.close()
+    except MEIError as err:
+        raise AmtError(str(err), operation='reading the local system account')
+
+
+def lms_client(params, username, password):
+    return WsmanClient(params['lms_host'], port=params['lms_port'], use_tls=False, username=username,
+                       password=password, timeout=params['timeout'] or 30)
+
+
+def local_factory(params):
+    return lambda: lms_client(params, *local_account(params))
+
+
+def admin_factory(params):
+    """admin(password) -> a client with the admin account: the device on the network, or the host-local one."""
+    def admin(password):
+        if params.get('host'):
+            return client_from_params(dict(params, password=password))
+        return lms_client(params, params['username'] or 'admin', password)
+    return admin
+
+
+def prepare(params):
+    if not 1 <= params['lms_port'] <= 65535:
+        raise ValueError('option lms_port must be between 1 and 65535')
+    if params['wait_timeout'] < 1:
+        raise ValueError('option wait_timeout must be at least 1 second')
+    return params
+
+
+def run(client, params, check_mode=False, diff=False):
+    return run_provision(params, local_factory(params), admin_factory(params), check_mode=check_mode, diff=diff)
+
+
+def target(params):
+    return params.get('host') or params['lms_host']
+
+
+def forget(params, check_mode):
+    """After a failed unprovision with forget_on_failure: drop the device from the discovery cache.
+    Returns (extra result keys, warnings)."""
+    if params['state'] != 'absent' or not params['forget_on_failure']:
+        return {'forgotten_in': []}, []
+    try:
+        changed = forget_device(params['inventory_cache'], target(params), check_mode=check_mode)
+    except (IOError, OSError) as exc:
+        return {'forgotten_in': []}, ['forget_on_failure: could not edit the inventory cache %s: %s'
+                                      % (params['inventory_cache'], exc)]
+    warnings = []
+    if changed:
+        warnings.append('forget_on_failure: %s removed from the discovery cache (%s); rediscover it once it answers'
+                        % (target(params), ', '.join(changed)))
+    return {'forgotten_in': changed}, warnings
+
+
+def controller_side(params):
+    """Only unprovisioning a device on the network runs in the controller's process. Activation speaks to the
+    MEI device and the Local Manageability Service of the host the task runs on, as the become user: the module."""
+    return params['state'] == 'absent' and bool(params.get('host'))
+
+
+OPERATION = Operation(OPTIONS, run, name=lambda params: 'provisioning (%s)' % params['state'], prepare=prepare,
+                      own_clients=True, target=target, on_failure=forget, controller_side=controller_side,
+                      constraints=CONSTRAINTS)
