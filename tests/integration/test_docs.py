@@ -115,7 +115,7 @@ def script_for(doc, values):
                       'DOC_TEST_EOF']
         else:
             play = text if b.kind == 'play' else yaml.safe_dump(
-                [{'name': 'doc-test %s' % b.where, 'hosts': 'amt[0]', 'gather_facts': False,
+                [{'name': 'doc-test %s' % b.where, 'hosts': 'amt_provisioned[-1]', 'gather_facts': False,
                   'tasks': yaml.safe_load(text)}], sort_keys=False)
             path = '_doc_test_%d.yml' % n
             lines += ["cat > %s <<'DOC_TEST_EOF'" % path, play.rstrip('\n'), 'DOC_TEST_EOF',
@@ -142,7 +142,8 @@ def test_document_runs_top_to_bottom(doc, simulator_factory, tarball):
         checkout_copy(values['cwd'])
     elif doc not in CLEAN:
         with open(os.path.join(session, 'site1.amt.yml'), 'w') as fh:
-            yaml.safe_dump({'plugin': 'oob.amt.amt', 'ranges': [values['range']], 'ca_path': sim.ca_path}, fh)
+            yaml.safe_dump({'plugin': 'oob.amt.amt', 'ranges': [values['range']], 'ca_path': sim.ca_path,
+                            'groups': {'floor3': 'amt_host in %r' % sim.addresses[1:3]}}, fh)
         os.makedirs(os.path.join(session, 'inventory'))
         shutil.copy(os.path.join(session, 'site1.amt.yml'), os.path.join(session, 'inventory', 'site1.amt.yml'))
         os.symlink(os.path.join(REPO, 'playbooks'), os.path.join(session, 'playbooks'))
