@@ -23,10 +23,10 @@ description:
     self-signed root verifies, it is valid now, it carries the AMT markers) and writes C(mgmt.crt),
     C(mgmt-chain.pem) and the root as C(ca.crt).
   - The markers Intel firmware checks are the EKU 2.16.840.1.113741.1.2.3 (Client Setup) with serverAuth, or the
-    subject OU C(Intel(R) Client Setup Certificate). Generated certificates and requests carry all three. The
+    subject OU "Intel(R) Client Setup Certificate". Generated certificates and requests carry all three. The
     ZENworks manual names 2.16.840.1.113741.1.2.1, which is the Remote Console OID; O(seed_compatibility) adds it
     too. Importing a certificate that carries only 2.16.840.1.113741.1.2.1 gives a warning; one with no marker fails.
-  - Returns the root hash in the forms the seed's C(zman irch) and MEBx use (see M(oob.amt.amt_hash)).
+  - Returns the root hash in the forms the ZENworks manual's C(zman irch) and MEBx use (see M(oob.amt.amt_hash)).
 author:
   - oob.amt contributors (@oob-amt)
 options:
@@ -76,19 +76,19 @@ options:
     type: str
   organizational_unit:
     description:
-      - Extra organizational units (C(-u)). C(Intel(R) Client Setup Certificate) is always added.
+      - Extra organizational units (C(-u)). "Intel(R) Client Setup Certificate" is always added.
     type: list
     elements: str
     default: []
   is_ca:
     description:
-      - Whether the management certificate may itself issue certificates (the seed's C(isCA)), for example device
+      - Whether the management certificate may itself issue certificates (the ZENworks manual's C(isCA)), for example device
         TLS certificates.
     type: bool
     default: false
   key_type:
     description:
-      - Key algorithm (the seed's "Type"). AMT verifies the AdminSetup signature with RSA, so only RSA keys work
+      - Key algorithm (the ZENworks manual's "Type"). AMT verifies the AdminSetup signature with RSA, so only RSA keys work
         for provisioning.
     type: str
     choices: [rsa]
@@ -133,7 +133,7 @@ options:
     default: false
   force_ca:
     description:
-      - Also create a new zone CA. Every device then needs the new root hash (seed section 3.2.7).
+      - Also create a new zone CA. Every device then needs the new root hash (ZENworks manual section 3.2.7).
     type: bool
     default: false
   seed_compatibility:
