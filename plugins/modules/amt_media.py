@@ -129,13 +129,13 @@ EXAMPLES = r'''
     host: "{{ amt_host }}"
     password: "{{ amt_password }}"
     ca_path: /etc/pki/amt-ca.pem
-    image: /srv/iso/rescue.iso
+    image: /srv/amt/rescue.iso
   register: media
 
 - name: Serve an installer for up to 30 minutes, whatever it reads
   oob.amt.amt_media:
     host: 10.0.0.21
-    image: /srv/iso/debian-12-netinst.iso
+    image: /srv/amt/debian-12-netinst.iso
     serve_until: timeout
     serve_timeout: 1800
     require_read: false
@@ -158,7 +158,7 @@ media:
   description: The image served (path, V(cdrom) or V(floppy), size in bytes, blocks).
   returned: always
   type: dict
-  sample: {"path": "/srv/iso/rescue.iso", "kind": "cdrom", "size": 202752, "blocks": 99}
+  sample: {"path": "/srv/amt/rescue.iso", "kind": "cdrom", "size": 202752, "blocks": 99}
 boot_settings_changed:
   description: AMT_BootSettingData properties changed for the redirected boot.
   returned: always

@@ -115,7 +115,7 @@ EXAMPLES = r'''
     bios_console: true
     duration: 120
     stop_on: "login:"
-    dest: "/var/log/amt/{{ inventory_hostname }}-console.log"
+    dest: "/srv/amt/{{ inventory_hostname }}-console.log"
   register: console
 
 - name: Enter BIOS setup through the console

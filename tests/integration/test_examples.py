@@ -32,6 +32,8 @@ def test_every_module_example_runs(tmp_path):
     zone = tmp_path / 'zone'
     srv = tmp_path / 'srv'
     srv.mkdir()
+    for iso in ('rescue.iso', 'debian-12-netinst.iso'):      # amt_media examples (read only in check mode)
+        (srv / iso).write_bytes(bytes(2048 * 20))
     params = dict(state='present', ca='internal', path=str(zone), common_name='prov.corp.example.com', dns_names=[],
                   country=None, state_or_province=None, locality=None, organization='Examples',
                   organizational_unit=[], is_ca=False, key_type='rsa', key_size=2048, valid_days=30,
