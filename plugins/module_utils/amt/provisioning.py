@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import collections
 import datetime
 import os
 import time
@@ -191,20 +192,10 @@ def _acm_plan(params):
     return {'chain': chain, 'key': key}
 
 
-class ControlMode(object):
-    """What differs between Client Control Mode and Admin Control Mode.
-
-    plan(params) loads what the mode needs before contact; check(...) runs its pre-activation checks;
-    method is the IPS_HostBasedSetupService activation call, setup_args(...) what it adds to the password.
-    """
-
-    def __init__(self, name, console_name, method, plan, check, setup_args):
-        self.name = name
-        self.console_name = console_name
-        self.method = method
-        self.plan = plan
-        self.check = check
-        self.setup_args = setup_args
+# What differs between Client Control Mode and Admin Control Mode: plan(params) loads what the mode needs
+# before contact; check(...) runs its pre-activation checks; method is the IPS_HostBasedSetupService activation
+# call, setup_args(...) what it adds to the password.
+ControlMode = collections.namedtuple('ControlMode', 'name console_name method plan check setup_args')
 
 
 CCM = ControlMode('ccm', 'smb', 'Setup', plan=lambda params: {}, check=_ccm_check, setup_args=_ccm_setup_args)
