@@ -1,4 +1,5 @@
 """Shared pytest setup: the collection importable as ansible_collections.oob.amt, simulator fixtures."""
+import importlib
 import os
 import sys
 
@@ -10,6 +11,9 @@ _link = os.path.join(REPO, '.collections', 'ansible_collections', 'oob', 'amt')
 if not os.path.exists(_link):
     os.makedirs(os.path.dirname(_link), exist_ok=True)
     os.symlink(REPO, _link)
+    # pytest put .collections on sys.path before it existed (fresh clone, no make links): forget that miss
+    sys.path_importer_cache.pop(os.path.join(REPO, '.collections'), None)
+    importlib.invalidate_caches()
 for path in (os.path.join(REPO, '.collections'), REPO):
     if path not in sys.path:
         sys.path.insert(0, path)

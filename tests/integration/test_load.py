@@ -13,6 +13,7 @@ from tests.integration.runner import inventory_for, run_playbook
 FORKS = 50
 CAP = 3                  # firmware-like: a few connections at once
 RETRY_MESSAGE = ('cannot connect to port 16993', 'Connection reset by peer', '(after 3 attempts)')
+pytestmark = pytest.mark.serial   # 50 forks with time limits: run alone (make integration), not beside other tests
 
 
 @pytest.fixture(scope='module')

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -27,12 +28,22 @@ def _address_free(addr, port=16992):
         return s.connect_ex((addr, port)) != 0
 
 
+def _xdist_slot():
+    """0..9 for a pytest-xdist worker (PYTEST_XDIST_WORKER=gw<N>), None outside xdist."""
+    worker = os.environ.get('PYTEST_XDIST_WORKER', '')
+    return int(worker[2:]) % 10 if worker.startswith('gw') and worker[2:].isdigit() else None
+
+
 def pick_first_address():
-    """A /24 in 127.x.y.0 nobody listens on (derived from the pid so parallel runs differ)."""
+    """A /24 in 127.x.y.0 nobody listens on (derived from the pid so parallel runs differ).
+
+    Each pytest-xdist worker draws from its own slice of x (15 values each), so two workers of one run never
+    pick the same /24, even before either simulator has bound it; the connect test skips /24s other runs use."""
     base = os.getpid() % 200
+    slot = _xdist_slot()
     for i in range(400):
         n = next(_counter) + i
-        a = 100 + (base + n) % 150
+        a = 100 + (base + n) % 150 if slot is None else 100 + slot * 15 + (base + n) % 15
         b = (os.getpid() // 200 + n * 7) % 250 + 1
         addr = '127.%d.%d.1' % (a, b)
         if _address_free(addr):
@@ -42,7 +53,7 @@ def pick_first_address():
 
 class Simulator:
     def __init__(self, devices=1, mode='ccm', admin_password='P@ssw0rd', fleet_spec=None, first_address=None,
-                 state_dir=None, extra_args=(), http_only=False, ready_timeout=120):
+                 state_dir=None, extra_args=(), http_only=False, ready_timeout=120, warm_tls=None):
         self.devices = devices
         self.mode = mode
         self.admin_password = admin_password
@@ -53,6 +64,7 @@ class Simulator:
         self.extra_args = list(extra_args)
         self.http_only = http_only
         self.ready_timeout = ready_timeout
+        self.warm_tls = warm_tls
         self.control_port = free_port()
         self.request_log = os.path.join(self.state_dir, 'requests.log')
         self.proc = None
@@ -89,7 +101,24 @@ class Simulator:
             with open(os.path.join(self.state_dir, 'simulator.stderr')) as fh:
                 raise RuntimeError('simulator did not start: %s' % fh.read()[-2000:])
         self.addresses = self._control('GET', '/devices')
+        if self.warm_tls or (self.warm_tls is None and len(self.addresses) <= 64):
+            self._warm_tls()
         return self
+
+    def _warm_tls(self):
+        """One TLS handshake with every device right after start, as a real AMT has its certificate from boot.
+
+        The simulator makes a device's TLS context at its first TLS connection (so 1,000 devices start in seconds);
+        on a loaded machine that work, done in its one event loop, made the first probes of a test time out."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        for addr in self.addresses:
+            try:
+                with socket.create_connection((addr, 16993), timeout=10) as raw, ctx.wrap_socket(raw):
+                    pass
+            except (OSError, ssl.SSLError):
+                pass        # no TLS listener (not provisioned, TLS off) or a fault set from the start: nothing to warm
 
     def __enter__(self):
         return self.start()
