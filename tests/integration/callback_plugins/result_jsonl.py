@@ -11,6 +11,7 @@ description: Writes one JSON object per host and task to the file named by OOB_A
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -26,7 +27,7 @@ class CallbackModule(CallbackBase):
         if not path:
             return
         data = {'host': result._host.get_name(), 'task': result._task.get_name(), 'status': status,
-                'result': result._result}
+                'result': result._result, 'time': time.time()}
         with open(path, 'a') as fh:
             fh.write(json.dumps(data, default=str) + '\n')
 
