@@ -112,14 +112,16 @@ attributes:
     support: full
 notes:
   - The session lives as long as the task runs; run the module with a local connection (or C(delegate_to)
-    the controller), where the image is. It does not need the controller-side action path: the module process
-    costs a fraction of a second against a session of seconds to minutes.
+    the controller), where the image is. It has no controller-side action path, which would save a fraction of
+    a second against a session of seconds to minutes.
   - AMT serves one storage redirection session at a time; a second console gets a busy refusal.
-  - In Client Control Mode the firmware may require user consent on the host for redirection boots.
+  - In Client Control Mode the firmware may require user consent on the host for redirection boots
+    (M(oob.amt.amt_consent)).
   - While a redirection session is open the firmware refuses power off and power cycle (reset is allowed).
 seealso:
   - module: oob.amt.amt_sol
   - module: oob.amt.amt_redirection
+  - module: oob.amt.amt_consent
   - module: oob.amt.amt_boot
 '''
 

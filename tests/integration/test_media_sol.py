@@ -114,6 +114,7 @@ def test_floppy_image_on_ide_r_firmware(fleet, tmp_path):
     assert media['power_action']['name'] == 'on'
     boot = fleet.state(addr)['ider_boots'][-1]
     assert boot['result'] == 'booted' and boot['device'] == 'floppy'
+    assert fleet.state(addr)['ider_start_mode'] == 'on_reboot'
     with open(os.path.join(boot['dump_dir'], 'boot-sector.bin'), 'rb') as fh:
         assert fh.read() == image[:512]
     with open(os.path.join(boot['dump_dir'], 'files', 'SETUP.BIN'), 'rb') as fh:
@@ -247,3 +248,17 @@ def test_sol_reset_bios_keys(fleet, tmp_path):
     assert state['boot']['last_boot']['sol'] is True
     if 'invocation' in sol:
         assert sol['invocation']['module_args']['keys'] in ('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER', ['VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'])
+
+
+def test_sol_over_the_plain_port(fleet):
+    """use_tls: false -> WS-Man on 16992 and the redirection session on 16994, with the plaintext warning."""
+    addr = fleet.addresses[1]
+    _reset(fleet, addr, power_state=2)
+    before = fleet.state(addr).get('redirection_stats', {}).get('sessions_sol', 0)
+    run = run_playbook('media_single.yml', inventory_for(fleet, [addr]), {'duration': 2, 'use_tls': False,
+                                                                          'stop_on': 'login:'})
+    sol = run.task('Sol', 'dev0')
+    assert sol['status'] == 'ok', sol
+    assert sol['result']['stopped'] == 'stop_on' and sol['result']['console_tail'][-1].rstrip().endswith('login:')
+    assert any('plain text' in w for w in sol['result'].get('warnings', [])) or 'plain text' in run.stdout
+    assert fleet.state(addr)['redirection_stats']['sessions_sol'] == before + 1

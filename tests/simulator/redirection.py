@@ -675,6 +675,7 @@ class RedirectionListeners:
 
     async def listen(self, addr, device, tls, port):
         device.redir_sessions = getattr(device, 'redir_sessions', None) or {'sol': None, 'ider': None}
+        device.state['redirection_session'] = False      # no session survives a simulator restart
 
         async def handler(reader, writer):
             await self.connection(reader, writer, device, tls)

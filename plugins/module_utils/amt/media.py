@@ -85,9 +85,9 @@ def check_redirection(client, feature, enable=False, check_mode=False):
                          'ports 16994/16995 are closed. %s, or set enable_redirection: true' % ENABLE_HINT,
                          redirection=public)
     if not current[feature]:
+        what = 'Storage redirection (IDE-R/USB-R)' if feature == 'ider' else 'Serial-over-LAN'
         raise MediaError('%s is disabled on the device (AMT_RedirectionService.EnabledState). %s, or set '
-                         'enable_redirection: true' % ('Storage redirection (IDE-R/USB-R)' if feature == 'ider'
-                                                      else 'Serial-over-LAN', ENABLE_HINT), redirection=public)
+                         'enable_redirection: true' % (what, ENABLE_HINT), redirection=public)
     return {'changed': False, 'before': public, 'after': public}
 
 

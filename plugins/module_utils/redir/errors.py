@@ -10,7 +10,7 @@ module reports both the same way. Connection, timeout and TLS failures reuse the
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (  # noqa: F401 - re-exported
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanConnectionError, WsmanError, WsmanTimeoutError, WsmanTLSError)
 
 ENABLE_HINT = ('Enable the redirection listener and the feature on the device (oob.amt.amt_redirection, '
@@ -49,3 +49,7 @@ class RedirDroppedError(RedirError):
     """The session ended without the closing handshake (network loss, device reset, listener switched off)."""
     default_hint = ('The device or the network dropped the session; check the link and that nobody disabled '
                     'redirection meanwhile, then run the task again')
+
+
+__all__ = ['ENABLE_HINT', 'RedirError', 'RedirProtocolError', 'RedirRefusedError', 'RedirBusyError', 'RedirAuthError',
+           'RedirDroppedError', 'WsmanConnectionError', 'WsmanError', 'WsmanTimeoutError', 'WsmanTLSError']

@@ -102,7 +102,7 @@ def digest_response(username, password, realm, nonce, cnonce, nc, qop, uri=AUTH_
 
 def amt_major(version):
     try:
-        return int(str(version).split('.')[0])
+        return int(str(version).split('.', 1)[0])
     except (TypeError, ValueError):
         return None
 
