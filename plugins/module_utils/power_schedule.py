@@ -98,6 +98,34 @@ def alarms_for(entries, prefix='sched-', now=None):
     return out
 
 
+def cron_for(days, time_text, tz, now=None):
+    """Cron fields and a job guard that fire at `time_text` on `days` in time zone `tz`, whatever the controller's
+    own time zone and whether or not its cron knows CRON_TZ (docs/power.md, "Time zones").
+
+    The fields list every controller-local minute, hour and weekday an occurrence falls on during the next year
+    (both sides of each daylight-saving change); the guard lets the job through only when it is that time in `tz`.
+    """
+    zone = _zone(tz)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    hour, minute = (int(x) for x in time_text.split(':'))
+    wanted = [DAYS.index(d) for d in days]
+    minutes, hours, weekdays = set(), set(), set()
+    start = now.astimezone(zone).date()
+    for offset in range(0, 373):
+        date = start + datetime.timedelta(days=offset)
+        if date.weekday() not in wanted:
+            continue
+        local = datetime.datetime(date.year, date.month, date.day, hour, minute, tzinfo=zone)
+        system = datetime.datetime.fromtimestamp(local.timestamp())      # the controller's local time
+        minutes.add(system.minute)
+        hours.add(system.hour)
+        weekdays.add((system.weekday() + 1) % 7)
+    stamps = '|'.join('%d%02d%02d' % (DAYS.index(d) + 1, hour, minute) for d in days)
+    guard = 'case "$(TZ=%s date +\\%%u\\%%H\\%%M)" in %s) ;; *) exit 0 ;; esac;' % (tz, stamps)
+    return {'minute': ','.join(str(m) for m in sorted(minutes)), 'hour': ','.join(str(h) for h in sorted(hours)),
+            'weekday': ','.join(str(w) for w in sorted(weekdays)), 'guard': guard}
+
+
 def timers_for(host_entries, prefix='oob-amt-power-'):
     """Controller timers for off/reset/cycle: one per distinct entry, with the hosts it applies to.
 
@@ -114,10 +142,10 @@ def timers_for(host_entries, prefix='oob-amt-power-'):
     out = []
     for (name, action, days, time_text, tz), hosts in sorted(groups.items()):
         digest = hashlib.sha256(repr((days, time_text, tz)).encode()).hexdigest()[:6]
+        cron = cron_for(days, time_text, tz)
         day_spec = ','.join(d.capitalize() for d in days)
         out.append({'unit': '%s%s-%s-%s' % (prefix, name, action, digest), 'name': name, 'action': action,
                     'hosts': hosts, 'days': list(days), 'time': time_text, 'timezone': tz,
                     'on_calendar': '%s *-*-* %s:00 %s' % (day_spec, time_text, tz),
-                    'cron': {'minute': str(int(time_text.split(':')[1])), 'hour': str(int(time_text.split(':')[0])),
-                             'weekday': ','.join(str((DAYS.index(d) + 1) % 7) for d in days)}})
+                    'cron': dict((k, v) for k, v in cron.items() if k != 'guard'), 'cron_guard': cron['guard']})
     return out

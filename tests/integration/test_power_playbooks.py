@@ -66,7 +66,8 @@ def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
         fleet.patch(addr, alarms=[])
     units = tempfile.mkdtemp(dir=fleet.state_dir)
     common = {'power_schedule_unit_dir': units, 'power_schedule_manage_service': False,
-              'power_schedule_controller_backend': 'systemd', 'power_schedule_inventory': '/etc/amt/hosts.yml'}
+              'power_schedule_controller_backend': 'systemd', 'power_schedule_inventory': '/etc/amt/hosts.yml',
+              'power_schedule_env_file': os.path.join(units + '-secret', 'power.env')}
     host3 = [{'name': 'late', 'action': 'on', 'days': ['sat'], 'time': '10:00'}]
     inv = write_inventory(fleet, {3: {'power_schedule_entries': host3}}, group_vars={'power_schedule_entries': LAB},
                           all_vars=dict(common, power_schedule_entries=ZONE))
@@ -80,7 +81,7 @@ def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
     assert names(fleet.addresses[2]) == ['sched-morning-%s' % d for d in ('fri', 'mon', 'thu', 'tue', 'wed')]  # zone
     assert names(fleet.addresses[3]) == ['sched-late-sat']                        # device override
     timers = sorted(f for f in os.listdir(units) if f.endswith('.timer'))
-    assert len(timers) == 2
+    assert len(timers) == 3 and 'oob-amt-power-reapply.timer' in timers   # + the daily re-apply (Berlin power-on)
     evening = [f for f in timers if 'evening-off' in f][0]
     service = open(os.path.join(units, evening.replace('.timer', '.service'))).read()
     assert '--limit pc2' in service and 'power_state=off' in service and '/etc/amt/hosts.yml' in service
