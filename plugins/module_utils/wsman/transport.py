@@ -353,9 +353,9 @@ def _connection_classes(transport):
             return super(TLSConn, self).request(*args, **kwargs)
 
         def getresponse(self, *args, **kwargs):
+            sock = self.sock    # http.client drops it for a close-delimited answer (the 401), the response keeps it
             response = super(TLSConn, self).getresponse(*args, **kwargs)
             # by the status line the TLS 1.3 ticket has arrived: keep it for the reconnect after a 401
-            sock = self.sock
             if sock is not None and isinstance(transport.ssl_context, _ResumingContext):
                 try:
                     transport.ssl_context.remember_session(sock.getpeername()[:2], sock.session)

@@ -341,3 +341,19 @@ def test_plaintext_warning(sim):
     warn_plaintext(Module(), {'use_tls': False, 'port': None})
     warn_plaintext(Module(), {'use_tls': True})
     assert len(warnings) == 1 and 'plain text' in warnings[0] and '16992' in warnings[0]
+
+
+def test_kept_nonce_refused_with_stale_false_is_rechallenged_once():
+    # firmware that forgot the nonce answers stale="false": one fresh challenge before calling it a wrong password
+    srv = Hostile([challenge(), http(200, GS), challenge(), http(200, GS)])
+    c = srv.client()
+    assert c.get('AMT_GeneralSettings')['HostName'] == 'x'
+    assert c.get('AMT_GeneralSettings')['HostName'] == 'x'
+    assert c._auth.rechallenges == 1 and c.exchanges == 4
+
+
+def test_fresh_nonce_refused_is_an_authentication_failure():
+    srv = Hostile([challenge(), challenge(), http(200, GS)])
+    with pytest.raises(WsmanAuthError, match='authentication failed'):
+        srv.client().get('AMT_GeneralSettings')
+    assert len(srv.requests) == 2
