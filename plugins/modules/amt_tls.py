@@ -134,6 +134,8 @@ attributes:
 notes:
   - The device must be activated (CCM or ACM). Connect over TLS with its current certificate (O(ca_path) or
     O(cert_fingerprint)); after the change use O(ca_path) with the zone CA (C(ca.crt)) - no pinning is needed.
+    With O(ca=internal), a device that already serves a certificate from the zone CA is accepted even when
+    O(ca_path) names the old CA, so the same task converges on re-runs.
   - The result's RV(fingerprint) can be stored and used as O(cert_fingerprint) or by the inventory plugin.
   - The device clock must be right for the new certificate to be valid from the device's point of view; run
     M(oob.amt.amt_time) first.

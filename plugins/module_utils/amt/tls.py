@@ -33,7 +33,7 @@ import time
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
 from ansible_collections.oob.amt.plugins.module_utils.formats import certs
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import EPR, WsmanClient
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError, WsmanFault
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError, WsmanFault, WsmanTLSError
 
 REMOTE_ID = 'Intel(r) AMT 802.3 TLS Settings'
 LOCAL_ID = 'Intel(r) AMT LMS TLS Settings'
@@ -58,6 +58,14 @@ class TLSError(AmtError):
 
 CONNECTION_KEYS = ('host', 'port', 'use_tls', 'username', 'password', 'validate_certs', 'ca_path', 'client_cert',
                    'client_key', 'ciphers', 'min_tls_version', 'cert_fingerprint', 'timeout')
+
+
+def zone_client(params):
+    """A new client that trusts the zone CA (ca_dir/ca.crt) instead of ca_path."""
+    kwargs = dict((k, params.get(k)) for k in CONNECTION_KEYS)
+    kwargs.update(ca_path=os.path.join(params['ca_dir'], 'ca.crt'), cert_fingerprint=None,
+                  timeout=params.get('timeout') or 30)
+    return WsmanClient(**kwargs)
 
 
 def pinned_client(params, fingerprint_hex):
@@ -459,7 +467,14 @@ def run_tls(client, params, check_mode=False, diff=False, client_factory=None):
     if client_factory is None:
         def client_factory(fp):
             return pinned_client(params, fp)
-    state = read_tls(client)
+    try:
+        state = read_tls(client)
+    except WsmanTLSError:
+        if params['state'] != 'present' or params['ca'] != 'internal':
+            raise
+        # the device may already serve a certificate from the zone CA (a re-run): trust that CA as well
+        client = zone_client(params)
+        state = read_tls(client)
     before = _summary(state)
     result = {'changed': False, 'actions': [], 'before': before}
     if params['state'] == 'absent':
@@ -653,8 +668,7 @@ def _absent(client, params, state, before, result, check_mode, diff):
         result['actions'].append('remove the TLS credential context')
         if not check_mode:
             client.delete('AMT_TLSCredentialContext', {})
-    if not check_mode:
-        _pt(client.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', [], check_return=False), 'CommitChanges')
+    # before the commit: afterwards the TLS port is closed and the device answers on plain HTTP only
     bound = next((c for c in state['certs'] if c['id'] == state['bound']), None)
     if bound is not None and not bound['read_only']:
         result['actions'].append('delete certificate %s and its key' % bound['id'])
@@ -663,6 +677,10 @@ def _absent(client, params, state, before, result, check_mode, diff):
             handle = key_of(bound['cert'], state['keys']) if bound['cert'] is not None else None
             if handle:
                 client.delete('AMT_PublicPrivateKeyPair', {'InstanceID': handle})
+    if not check_mode:
+        _pt(client.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', [], check_return=False), 'CommitChanges')
+        result['actions'].append('committed: the device now answers on plain HTTP (port 16992) only')
+        client.close()
     result['after'] = {'certificate': None, 'settings': {'remote': dict(settings_view(state['settings'])['remote'] or {},
                                                                         enabled=False, accept_non_tls=True)}}
     return _finish(client, params, state, before, result, diff)

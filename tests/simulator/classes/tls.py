@@ -176,8 +176,8 @@ class PublicKeyManagementService(ClassHandler):
 
 
 def _in_use(s, cert_id):
-    applied = s.get('applied') or {}
-    return cert_id in (s.get('context'), applied.get('context'))
+    # the credential context as set (pending or committed); the listener keeps its loaded context until the commit
+    return cert_id == s.get('context')
 
 
 @register
@@ -349,13 +349,13 @@ def listener_context(device, fleet_ca):
     cert = None
     if applied and applied.get('context'):
         cert = next((c for c in s.get('certs', []) if c['id'] == applied['context']), None)
-    if cert is None:
+    key = next((k for k in s.get('keys', []) if cert and k['id'] == cert['key']), None)
+    if cert is None or key is None:
         return fleet_ca.server_context(device.address, device.state.get('hostname'))
     import os
     import tempfile
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
-    key = next(k for k in s['keys'] if k['id'] == cert['key'])
     pem = x509.load_der_x509_certificate(base64.b64decode(cert['der'])).public_bytes(serialization.Encoding.PEM)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
