@@ -75,6 +75,14 @@ options:
       - Seconds allowed for connecting and for each complete request/response exchange.
     type: float
     default: 30
+  legacy_tls_ciphers:
+    description:
+      - Also offer the RSA key exchange suites (TLS_RSA_WITH_AES_128_GCM_SHA256, TLS_RSA_WITH_AES_128_CBC_SHA,
+        TLS_RSA_WITH_AES_256_CBC_SHA) that firmware before AMT 16 may be limited to, as Intel's go-wsman-messages
+        does with AllowInsecureCipherSuites. They have no forward secrecy, so the module warns when this is on.
+      - Added to O(ciphers) when that is set, else to modern defaults.
+    type: bool
+    default: false
 requirements:
   - lxml
 notes:

@@ -37,9 +37,34 @@ CONNECTION_ARGSPEC = dict(
     min_tls_version=dict(type='str', choices=['1.0', '1.1', '1.2', '1.3']),
     cert_fingerprint=dict(type='str'),
     timeout=dict(type='float', default=30),
+    legacy_tls_ciphers=dict(type='bool', default=False),
 )
 
-CONNECTION_KEYS = tuple(CONNECTION_ARGSPEC)
+# WsmanClient keyword arguments (legacy_tls_ciphers is folded into ciphers by client_from_params)
+CONNECTION_KEYS = tuple(k for k in CONNECTION_ARGSPEC if k != 'legacy_tls_ciphers')
+
+# legacy_tls_ciphers: the modern defaults plus the three RSA key exchange suites go-wsman-messages adds with
+# AllowInsecureCipherSuites (pkg/wsman/client/wsman.go): TLS_RSA_WITH_AES_128_GCM_SHA256, _AES_128_CBC_SHA,
+# _AES_256_CBC_SHA, for firmware before 16 that offers nothing else.
+MODERN_CIPHERS = 'ECDHE+AESGCM:ECDHE+CHACHA20:DHE+AESGCM:DHE+CHACHA20:ECDH+AES:DHE+AES'
+LEGACY_RSA_CIPHERS = 'AES128-GCM-SHA256:AES128-SHA:AES256-SHA'
+LEGACY_TLS_WARNING = ('legacy_tls_ciphers is true: RSA key exchange suites (no forward secrecy) are offered to %s; '
+                      'a recorded session can be decrypted later with the device key. Use it only for firmware '
+                      'before AMT 16 that offers nothing else, and update that firmware')
+
+
+def effective_ciphers(params):
+    """The cipher string the client uses: ciphers as given, with the legacy RSA suites added on request."""
+    ciphers = params.get('ciphers')
+    if not params.get('legacy_tls_ciphers'):
+        return ciphers
+    return '%s:%s:!aNULL:!eNULL:!MD5:!DSS:!AESCCM' % (ciphers or MODERN_CIPHERS, LEGACY_RSA_CIPHERS)
+
+
+def legacy_tls_warnings(params):
+    if params.get('legacy_tls_ciphers') and params.get('use_tls') is not False:
+        return [LEGACY_TLS_WARNING % (params.get('host') or 'the device')]
+    return []
 
 
 def connection_argspec(**extra):
@@ -87,7 +112,7 @@ def check_tls_files(params):
             ctx.load_verify_locations(cafile=ca_path)
         except (ssl.SSLError, ValueError) as exc:
             raise ValueError('option ca_path: %s holds no usable PEM CA certificate (%s)' % (ca_path, _ssl_reason(exc)))
-    ciphers = params.get('ciphers')
+    ciphers = effective_ciphers(params)
     if ciphers:
         try:
             ctx.set_ciphers(ciphers)
@@ -110,6 +135,7 @@ def client_from_params(params, **overrides):
     """A WsmanClient from module parameters (after check_connection_params)."""
     check_connection_params(params)
     kwargs = dict((k, params.get(k)) for k in CONNECTION_KEYS)
+    kwargs['ciphers'] = effective_ciphers(params)
     kwargs.update(overrides)
     if kwargs.get('timeout') is None:
         kwargs['timeout'] = 30
@@ -180,7 +206,7 @@ def execute(operation, params, check_mode=False, diff=False):
         return _failed(err.msg, **err.details), []
     except ValueError as err:
         return _failed(str(err)), []
-    warnings = plaintext_warnings(params) if device else []
+    warnings = plaintext_warnings(params) + legacy_tls_warnings(params) if device else []
     name = operation.name(params)
     try:
         if client is None:

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible glue of amt_provision: the clients it needs and the inventory cache edit after a failure.
 
-Activation talks to the host-local interface (the Local Manageability Service) with the local system
-account the MEI device gives; password checks and unprovisioning use admin clients, on the network
-when host is given. The operation itself is amt/provisioning.py; the runner is device.py.
+Activation talks to the host-local interface with the local system account the MEI device gives; how
+(LMS or APF over MEI, plain or TLS, AMT enabled first) is local_access.py's decision, made once per run.
+Password checks, reads after activation and unprovisioning use admin clients: on the network when host is
+given, else on the same local path. The operation itself is amt/provisioning.py; the runner is device.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +17,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import CO
 from ansible_collections.oob.amt.plugins.module_utils.device import client_from_params
 from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient, MEIError
 from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
+from ansible_collections.oob.amt.plugins.module_utils.local_access import LocalAccess
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
 
 
@@ -53,15 +55,69 @@ def admin_factory(params):
 
 
 def prepare(params):
-    if not 1 <= params['lms_port'] <= 65535:
-        raise ValueError('option lms_port must be between 1 and 65535')
+    for option in ('lms_port', 'lms_tls_port'):
+        if not 1 <= params[option] <= 65535:
+            raise ValueError('option %s must be between 1 and 65535' % option)
     if params['wait_timeout'] < 1:
         raise ValueError('option wait_timeout must be at least 1 second')
     return params
 
 
+def _local_factory(params, access):
+    def local():
+        user, password = params.get('local_username'), params.get('local_password')
+        if not (user and password):
+            try:
+                user, password = access.local_account()
+            except MEIError as err:
+                raise AmtError(str(err), operation='reading the local system account')
+        return access.client(user, password)
+    return local
+
+
+def _admin_factory(params, access):
+    def admin(password):
+        if params.get('host'):
+            return client_from_params(dict(params, password=password))
+        return access.client(params['username'] or 'admin', password)
+    return admin
+
+
+def _predicted(params, access, result):
+    """Check mode with AMT disabled: the device cannot be read before it is enabled; MEI tells the mode."""
+    mode = access.control_mode()
+    wanted = 'acm' if params.get('mode') in ('acm', 'enterprise') else 'ccm'
+    result['before'] = {'provisioning_state': 'pre' if not mode else 'post',
+                        'control_mode': {0: 'none', 1: 'ccm', 2: 'acm'}.get(mode, 'unknown')}
+    if not mode:
+        result['actions'].append('activate %s' % wanted.upper())
+    result['after'] = {'provisioning_state': 'post', 'control_mode': wanted if not mode else
+                       result['before']['control_mode']}
+    return result
+
+
 def run(client, params, check_mode=False, diff=False):
-    return run_provision(params, local_factory(params), admin_factory(params), check_mode=check_mode, diff=diff)
+    if params['state'] == 'absent' and params.get('host'):
+        return run_provision(params, local_factory(params), admin_factory(params), check_mode=check_mode, diff=diff)
+    access = LocalAccess(params)
+    try:
+        try:
+            facts = access.prepare(check_mode=check_mode)
+        except MEIError as err:
+            raise AmtError(str(err), operation='reaching the local AMT interface')
+        if check_mode and access.enabled_amt and params['state'] == 'present':
+            result = _predicted(params, access, {'changed': True, 'actions': list(access.actions)})
+        else:
+            result = run_provision(params, _local_factory(params, access), _admin_factory(params, access),
+                                   check_mode=check_mode, diff=diff)
+            result['actions'] = list(access.actions) + result['actions']
+            result['changed'] = result['changed'] or bool(access.actions)
+        result['local_access'] = access.facts()
+        if diff and 'diff' not in result and 'before' in result:
+            result['diff'] = {'before': result['before'], 'after': result['after']}
+        return result
+    finally:
+        access.close()
 
 
 def target(params):

@@ -16,8 +16,18 @@ description:
     (C(AddNextCertInChain) leaf to root, then C(AdminSetup) signed with RSA-SHA256 over the firmware nonce and a
     fresh 20-byte nonce). A CCM device asked for ACM is upgraded with C(UpgradeClientToAdmin).
   - Activation is only accepted on the host's local interface, so the module runs on the managed host itself
-    (over SSH or WinRM) and talks to the firmware through the Local Manageability Service (O(lms_host), O(lms_port))
-    with the local system account it reads from the MEI device, or O(local_username)/O(local_password).
+    (over SSH or WinRM) with the local system account it reads from the MEI device (or O(local_username)/
+    O(local_password)), the way Intel's agent rpc-go does it. It first asks the firmware over MEI whether AMT is
+    enabled and whether TLS is enforced on local ports. A disabled AMT is enabled over MEI (reported as a change).
+    With TLS enforced (CSME 19) it talks TLS to the local TLS port (O(lms_tls_port)), else plain HTTP to
+    O(lms_port). When nothing listens there (no Local Manageability Service, as on most Linux hosts) the same
+    exchanges go to the firmware directly over the MEI device (APF channels on the LME client): nothing but
+    C(/dev/mei0) and Python is needed.
+  - On the local hop the device certificate is accepted without CA validation (the connection cannot leave the
+    machine: MEI, or an LMS on a loopback address) and the first certificate seen is pinned for the rest of the run;
+    its SHA-256 is returned. An O(lms_host) that is not a loopback address gets the normal certificate validation.
+  - Reads after activation, and every read of an already provisioned device, use the admin account
+    (O(admin_password), else O(current_password)): the local system account is for activation only.
   - A device already in the requested mode whose O(admin_password) works is left alone. On a provisioned device a
     new O(admin_password) is set with C(SetAdminAclEntryEx) when O(current_password) works, and nothing else changes.
   - V(absent) unprovisions (also remotely, with O(host) and the admin password) and waits until the device is back
@@ -70,9 +80,27 @@ options:
     type: str
     default: localhost
   lms_port:
-    description: Port of the host-local interface.
+    description: Plain HTTP port of the host-local interface.
     type: int
     default: 16992
+  lms_tls_port:
+    description: TLS port of the host-local interface, used when the firmware enforces TLS on local ports.
+    type: int
+    default: 16993
+  local_transport:
+    description:
+      - How to reach the local firmware. V(auto) uses the LMS port when something listens on it, else the MEI device.
+      - V(lms) always the TCP port; V(mei) always APF over the MEI device (no LMS needed).
+    type: str
+    choices: [auto, lms, mei]
+    default: auto
+  local_tls:
+    description:
+      - TLS on the local hop. V(auto) follows the firmware's "TLS enforced on local ports" flag (read over MEI; plain
+        HTTP when MEI cannot be read or the firmware is AMT 11 or older). V(always) and V(never) override it.
+    type: str
+    choices: [auto, always, never]
+    default: auto
   local_username:
     description: Local system account; read from the MEI device when not given.
     type: str
@@ -80,7 +108,9 @@ options:
     description: Password of O(local_username).
     type: str
   mei_device:
-    description: MEI device node; C(/dev/mei0) then C(/dev/mei) when not given.
+    description:
+      - MEI device node; C(/dev/mei0) then C(/dev/mei) when not given. A Unix socket speaking the same framing (the
+        test simulator's stand-in) is accepted too.
     type: path
   host_dhcp:
     description:
@@ -88,7 +118,11 @@ options:
         configuration and fails, unless O(fix_network=true). Not checked when omitted.
     type: bool
   fix_network:
-    description: Switch AMT to DHCP when the host uses DHCP and AMT a static address.
+    description:
+      - Make AMT's wired port match the host when O(host_dhcp) says they differ. Host DHCP + AMT static switches AMT
+        to DHCP; host static + AMT DHCP switches AMT to a static address taken from the host OS (IP sync). The whole
+        C(AMT_EthernetPortSettings) instance is written with C(IpSyncEnabled)/C(SharedStaticIp) set, as Intel's
+        RPS and rpc-go do.
     type: bool
     default: false
   wait_timeout:
@@ -115,7 +149,9 @@ attributes:
     description: Provisioning state and control mode before and after (never secrets).
     support: full
 notes:
-  - CSME 19 and later replaced AdminSetup with a different host-based flow that this module does not implement.
+  - CSME 19 and later replaced AdminSetup with a different host-based flow that this module does not implement;
+    Client Control Mode activation (C(Setup)) works there, over TLS as the firmware demands.
+  - After enabling AMT over MEI, rpc-go also renews the host's DHCP lease; this module does not.
 seealso:
   - module: oob.amt.amt_power
 '''
@@ -178,6 +214,15 @@ unprovision_seconds:
   description: Time from Unprovision until the device reported pre-provisioning.
   returned: when the device was unprovisioned
   type: float
+local_access:
+  description:
+    - How the local firmware was reached. C(path) V(lms) or V(mei); C(tls); C(tls_enforced_local) and
+      C(amt_enabled_before) as read over MEI (null when MEI could not be read); C(certificate_sha256) of the
+      device certificate on the local TLS hop.
+  returned: with state present, and state absent without host
+  type: dict
+  sample: {"path": "mei", "tls": true, "tls_enforced_local": true, "amt_enabled_before": true,
+           "certificate_sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}
 preflight:
   description: Every failed ACM pre-flight condition.
   returned: when the ACM pre-flight fails

@@ -446,7 +446,9 @@ class Fleet:
         admin_ha1 = state.get('admin_ha1') or _md5(
             '%s:%s:%s' % (state['admin_username'], state['realm'], state['admin_password']))
         creds = {state['admin_username']: admin_ha1}
-        if interface == 'local' and state.get('local_username'):
+        # the local system account is for host-based activation: accepted until the device is provisioned (rpc-go
+        # uses it only to activate and switches to admin afterwards; docs/dev/fidelity.md: unverified on hardware)
+        if interface == 'local' and state.get('local_username') and state.get('provisioning_state') != 2:
             creds[state['local_username']] = _md5(
                 '%s:%s:%s' % (state['local_username'], state['realm'], state.get('local_password', '')))
         for user in state.get('users') or []:   # digest users added with AddUserAclEntryEx (classes/users.py)

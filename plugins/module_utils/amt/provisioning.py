@@ -23,6 +23,7 @@ from ansible_collections.oob.amt.plugins.module_utils.formats.certs import (
     extended_key_usages, hashes, order_chain, padding, rsa, serialization, x509)
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     CONTROL_MODES, PROVISIONING_MODE_CONTROL, PROVISIONING_STATES)
+from ansible_collections.oob.amt.plugins.module_utils.amt.compat import enumerate_instances
 from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import list_hashes
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
 from ansible_collections.oob.amt.plugins.module_utils.amt.password import (
@@ -149,6 +150,25 @@ def read_state(client):
             'configuration_nonce': hbs.get('ConfigurationNonce'), 'dns_suffix': general.get('DomainName')}
 
 
+def reader_after_activation(params, admin_factory):
+    """An admin client for reads once the device is provisioned. The local system account is for activation
+    only: rpc-go reads the control mode over MEI and talks as admin after activation (internal/local/configure.go,
+    deactivate.go: SetupWsmanClient("admin", password)). Tries admin_password, then current_password."""
+    for option in ('admin_password', 'current_password'):
+        password = params.get(option)
+        if not password:
+            continue
+        client = admin_factory(password)
+        try:
+            client.get('AMT_GeneralSettings')
+            return client
+        except WsmanAuthError:
+            client.close()
+    raise ProvisionError('the device is provisioned and the local system account no longer reads it; neither '
+                         'admin_password nor current_password works as admin (give the working password as '
+                         'current_password)')
+
+
 def password_works(client_factory, password):
     client = client_factory(password)
     try:
@@ -223,13 +243,24 @@ def run_provision(params, local_factory, admin_factory, check_mode=False, diff=F
     plan = mode.plan(params)
     local = local_factory()
     try:
-        before = read_state(local)
+        try:
+            before = read_state(local)
+        except WsmanAuthError:
+            # provisioned already: the local system account is refused from then on, read as admin
+            local.close()
+            local = reader_after_activation(params, admin_factory)
+            before = read_state(local)
         result['before'] = dict((k, before[k]) for k in ('provisioning_state', 'control_mode'))
         if before['provisioning_state'] == 'post':
             _converge_provisioned(params, mode, before, plan, local, admin_factory, check_mode, result)
         else:
             _activate(params, mode, before, plan, local, check_mode, result)
-        after = read_state(local) if result['changed'] and not check_mode else before
+        after = before
+        if result['changed'] and not check_mode:
+            # after activation only the admin account is accepted (the local one worked for activation only)
+            local.close()
+            local = reader_after_activation(params, admin_factory)
+            after = read_state(local)
         if check_mode and result['changed']:
             after = dict(before, provisioning_state='post', control_mode=mode.name)
         result['after'] = dict((k, after[k]) for k in ('provisioning_state', 'control_mode'))
@@ -243,26 +274,37 @@ def run_provision(params, local_factory, admin_factory, check_mode=False, diff=F
     return result
 
 
+# What fix_network writes, as rpc-go internal/commands/configure/wired.go and RPS set the wired port: DHCP with
+# IP sync, or static with IP sync (AMT takes the host OS's static address: SharedStaticIp).
+NETWORK_FIX = {True: {'DHCPEnabled': True, 'IpSyncEnabled': True, 'SharedStaticIp': False},
+               False: {'DHCPEnabled': False, 'IpSyncEnabled': True, 'SharedStaticIp': True}}
+_STATIC_FIELDS = ('IPAddress', 'SubnetMask', 'DefaultGateway', 'PrimaryDNS', 'SecondaryDNS')
+
+
 def _network_check(params, local, result, check_mode):
     host_dhcp = params.get('host_dhcp')
     if host_dhcp is None:
         return
-    ports = local.enumerate('AMT_EthernetPortSettings')
-    wired = ports[0] if ports else {}
+    ports = enumerate_instances(local, 'AMT_EthernetPortSettings')
+    wired = next((p for p in ports if str(p.get('InstanceID', '')).endswith(' 0')), ports[0] if ports else {})
     amt_dhcp = wired.get('DHCPEnabled')
     if amt_dhcp is None or bool(amt_dhcp) == bool(host_dhcp):
         return
     pair = 'host %s + AMT %s' % ('DHCP' if host_dhcp else 'static', 'DHCP' if amt_dhcp else 'static')
+    fix = NETWORK_FIX[bool(host_dhcp)]
+    fix_text = ('switches AMT to DHCP' if host_dhcp else
+                'switches AMT to a static address taken from the host OS (IP sync)')
     if not params.get('fix_network'):
         raise ProvisionError('unsupported network configuration for Client Control (SMB) mode: %s (%s). '
-                             'Set fix_network: true to make AMT match the host' % (pair, NETWORK_TABLE))
-    if not host_dhcp:
-        raise ProvisionError('fix_network can switch AMT to DHCP only; configure AMT\'s static address in MEBx '
-                             'to match the host (%s)' % pair)
-    result['actions'].append('set AMT network to DHCP to match the host')
+                             'fix_network: true %s; or change the host\'s network configuration to match AMT'
+                             % (pair, NETWORK_TABLE, fix_text))
+    result['actions'].append('set AMT network to %s to match the host' % (
+        'DHCP' if host_dhcp else 'static with IP sync'))
     if not check_mode:
-        local.put('AMT_EthernetPortSettings', {'InstanceID': wired.get('InstanceID'), 'DHCPEnabled': True},
-                  {'InstanceID': wired.get('InstanceID')})
+        # the whole instance as read, with the mode fields changed (a full Put, as RPS and rpc-go do)
+        instance = dict((k, v) for k, v in wired.items() if not k.startswith('_') and k not in _STATIC_FIELDS)
+        instance.update(fix)
+        local.put('AMT_EthernetPortSettings', instance, {'InstanceID': wired.get('InstanceID')})
 
 
 def _activate(params, mode, before, plan, local, check_mode, result):
@@ -365,6 +407,9 @@ OPTIONS = dict(
     dns_suffix=dict(type='str'),
     lms_host=dict(type='str', default='localhost'),
     lms_port=dict(type='int', default=16992),
+    lms_tls_port=dict(type='int', default=16993),
+    local_transport=dict(type='str', default='auto', choices=['auto', 'lms', 'mei']),
+    local_tls=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
     local_username=dict(type='str'),
     local_password=dict(type='str', no_log=True),
     mei_device=dict(type='path'),

@@ -1,0 +1,250 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, oob.amt contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How a module running on the managed host reaches its own AMT firmware (host-based activation).
+
+The decisions rpc-go makes before it activates (cmd/main.go updateConnectionSettings, internal/local/opstate.go
+CheckAndEnableAMT, internal/local/amt/wsman.go SetupWsmanClient), made here once per run:
+
+1. Ask the firmware over MEI (state-independence client) whether AMT is enabled and whether TLS is enforced
+   on the local ports. AMT 11 and older do not answer that query: then neither is assumed.
+2. AMT disabled: enable it over MEI (SetAmtOperationalState), reported as a change; in check mode only
+   reported. Then wait until the firmware answers.
+3. TLS enforced on local ports (CSME 19): talk TLS to the local TLS port (LMS 16993, or an APF channel to
+   16993), else plain HTTP to 16992.
+4. Nothing listening on the LMS port (most Linux hosts have no LMS): carry the same HTTP exchanges in APF
+   channels over the LME client of the MEI device (host/lme.py), as rpc-go's LocalTransport does.
+
+Trust on the local hop: rpc-go accepts the device certificate without CA validation for this connection
+(internal/config/lmsTls.go: InsecureSkipVerify, plus a check of the CSME ODCA chain in pre-provisioning).
+We accept it without CA validation only when the hop cannot leave the machine: over the MEI device, or to
+an LMS on a loopback address. Reaching either already requires root on the host, which can read the local
+system account over MEI anyway, so a certificate check would not keep out anyone the hop lets in; TLS there
+is what the firmware demands, not what protects the secret. The first certificate seen is then pinned for
+every later connection of the run (a change mid-run fails), and its SHA-256 is reported. An LMS address that
+is not loopback gets the ordinary validation options (validate_certs, ca_path, cert_fingerprint).
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import ipaddress
+import socket
+import time
+
+from ansible_collections.oob.amt.plugins.module_utils.host import mei as mei_mod
+from ansible_collections.oob.amt.plugins.module_utils.host.heci import MEIError
+from ansible_collections.oob.amt.plugins.module_utils.host.lme import LMESession
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
+
+OPTIONS = dict(
+    lms_host=dict(type='str', default='localhost'),
+    lms_port=dict(type='int', default=16992),
+    lms_tls_port=dict(type='int', default=16993),
+    local_transport=dict(type='str', default='auto', choices=['auto', 'lms', 'mei']),
+    local_tls=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
+    mei_device=dict(type='path'),
+)
+ENABLE_WAIT = 60
+
+
+class LocalAccessError(WsmanError):
+    default_hint = ('Run the task on the managed host with become: true; without LMS the module needs /dev/mei0 '
+                    '(the mei_me kernel driver)')
+
+
+def _is_loopback(host):
+    if host in ('localhost', 'localhost.localdomain', 'ip6-localhost'):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _listening(host, port, timeout=2.0):
+    """True when something accepts TCP on host:port; False when refused/unreachable."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except (OSError, socket.timeout):
+        return False
+    sock.close()
+    return True
+
+
+class LocalAccess(object):
+    """One run's way to the local firmware; close() it at the end."""
+
+    def __init__(self, params, sleep=time.sleep):
+        self.params = params
+        self.mei_device = params.get('mei_device')
+        self.lms_host = params.get('lms_host') or 'localhost'
+        self.lms_port = params.get('lms_port') or 16992
+        self.lms_tls_port = params.get('lms_tls_port') or 16993
+        self.transport_choice = params.get('local_transport') or 'auto'
+        self.tls_choice = params.get('local_tls') or 'auto'
+        self.timeout = params.get('timeout') or 30
+        self.sleep = sleep
+        self.state = None            # IsChangeToAMTEnabled flags, or None (no MEI / old firmware)
+        self.mei_available = None
+        self.path = None             # 'lms' or 'mei'
+        self.use_tls = False
+        self.session = None
+        self.pinned = None
+        self.enabled_amt = False
+        self.actions = []
+        self.warnings = []
+
+    # -- decisions --------------------------------------------------------------------------------
+    def prepare(self, check_mode=False):
+        """Query MEI, enable AMT when needed, pick TLS and the path. Returns facts for the result."""
+        try:
+            self.state = mei_mod.amt_operational_state(self.mei_device)
+            self.mei_available = True
+        except MEIError as exc:
+            self.mei_available = False
+            self.mei_error = str(exc)
+            if self.transport_choice == 'mei':
+                raise LocalAccessError('local_transport=mei but the MEI device cannot be used: %s' % exc,
+                                       operation='opening the MEI device')
+        if self.state is not None and not self.state['amt_enabled']:
+            if not self.state['transition_allowed'] or not self.state['new_interface']:
+                raise LocalAccessError('AMT is disabled in the firmware and cannot be enabled from the host (the '
+                                       'firmware does not allow the transition); enable it in the BIOS/MEBx',
+                                       operation='enabling AMT')
+            self.actions.append('enable AMT (MEI SetAmtOperationalState)')
+            if check_mode:
+                self.enabled_amt = True
+                return self.facts()
+            try:
+                mei_mod.set_amt_enabled(self.mei_device, True)
+            except MEIError as exc:
+                raise LocalAccessError('enabling AMT over MEI failed: %s' % exc, operation='enabling AMT')
+            self.enabled_amt = True
+            self._wait_enabled()
+        if self.tls_choice == 'always':
+            self.use_tls = True
+        elif self.tls_choice == 'never':
+            self.use_tls = False
+        else:
+            self.use_tls = bool(self.state and self.state['tls_enforced_local'])
+        self.path = self._pick_path()
+        if self.path == 'mei':
+            self.session = LMESession(self.mei_device, timeout=min(self.timeout, 30)).start()
+        return self.facts()
+
+    def _wait_enabled(self):
+        deadline = time.monotonic() + ENABLE_WAIT
+        while True:
+            state = mei_mod.amt_operational_state(self.mei_device)
+            if state is None or state['amt_enabled']:
+                if state is not None:
+                    self.state = state
+                return
+            if time.monotonic() > deadline:
+                raise LocalAccessError('AMT was enabled over MEI but still reports disabled after %ss' % ENABLE_WAIT,
+                                       operation='enabling AMT')
+            self.sleep(1)
+
+    def _pick_path(self):
+        if self.transport_choice == 'mei':
+            return 'mei'
+        port = self.lms_tls_port if self.use_tls else self.lms_port
+        if self.transport_choice == 'lms' or _listening(self.lms_host, port):
+            return 'lms'
+        if not self.mei_available:
+            raise LocalAccessError(
+                'nothing listens on %s:%s (no Local Manageability Service) and the MEI device cannot be used '
+                'for the firmware\'s own transport (%s)' % (self.lms_host, port, getattr(self, 'mei_error', '')),
+                operation='reaching the local AMT interface')
+        return 'mei'
+
+    def facts(self):
+        return {'path': self.path, 'tls': self.use_tls,
+                'amt_enabled_before': None if self.state is None else (
+                    False if self.enabled_amt else self.state['amt_enabled']),
+                'tls_enforced_local': None if self.state is None else self.state['tls_enforced_local'],
+                'certificate_sha256': self.pinned}
+
+    @property
+    def local_hop(self):
+        return self.path == 'mei' or _is_loopback(self.lms_host)
+
+    # -- clients ----------------------------------------------------------------------------------
+    def client(self, username, password):
+        """A WS-Man client on the host-local interface with this account."""
+        kw = dict(username=username, password=password, timeout=self.timeout)
+        if self.use_tls:
+            kw['use_tls'] = True
+            if self.local_hop:
+                kw['validate_certs'] = False
+                if self.pinned:
+                    kw['cert_fingerprint'] = self.pinned
+            else:
+                for key in ('validate_certs', 'ca_path', 'cert_fingerprint', 'min_tls_version', 'ciphers'):
+                    if self.params.get(key) is not None:
+                        kw[key] = self.params[key]
+        else:
+            kw['use_tls'] = False
+        if self.path == 'mei':
+            host = 'localhost'
+            port = 16993 if self.use_tls else 16992
+            kw['socket_factory'] = self.session.socket_factory
+        else:
+            host = self.lms_host
+            port = self.lms_tls_port if self.use_tls else self.lms_port
+        client = WsmanClient(host, port=port, **kw)
+        if self.use_tls and self.local_hop:
+            client = _PinOnFirstUse(client, self)
+        return client
+
+    def local_account(self):
+        """(user, password) for pre-provisioning: given, or read over MEI."""
+        user, password = self.params.get('local_username'), self.params.get('local_password')
+        if user and password:
+            return user, password
+        client = mei_mod.MEIClient(self.mei_device)
+        try:
+            return client.local_system_account()
+        finally:
+            client.close()
+
+    def control_mode(self):
+        """0/1/2 from MEI GetControlMode, or None when MEI cannot be used."""
+        if not self.mei_available:
+            return None
+        client = mei_mod.MEIClient(self.mei_device)
+        try:
+            return client.control_mode()
+        except MEIError:
+            return None
+        finally:
+            client.close()
+
+    def close(self):
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+
+class _PinOnFirstUse(object):
+    """Wraps a client on the local hop: remembers the first certificate, later clients pin it."""
+
+    def __init__(self, client, access):
+        self._client = client
+        self._access = access
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if callable(attr) and name in ('get', 'put', 'create', 'delete', 'enumerate', 'pull', 'invoke', 'identify'):
+            def call(*args, **kwargs):
+                try:
+                    return attr(*args, **kwargs)
+                finally:
+                    seen = self._client.peer_cert_sha256
+                    if seen and self._access.pinned is None:
+                        self._access.pinned = seen
+            return call
+        return attr
+
