@@ -24,7 +24,7 @@ def normalise_oob(record):
             'hostname': (record.get('hostname') or '').lower() or None,
             'macs': sorted(set(_norm_mac(m) for m in record.get('macs') or [] if m)),
             'version': record.get('version'), 'control_mode': record.get('control_mode'),
-            'power_state': record.get('power_state')}
+            'power_state': record.get('power_state'), 'unreadable': record.get('unreadable') or None}
 
 
 def normalise_inband(record):
@@ -43,6 +43,11 @@ def reconcile(oob_records, inband_records):
     used = set()
     rows = []
     for dev in oob:
+        if dev['unreadable']:
+            # could not be read out of band: listed with the reason, never silently dropped
+            rows.append({'status': 'unreadable', 'device': dev, 'host': None, 'matched_by': None, 'differences': [],
+                         'reason': dev['unreadable']})
+            continue
         match, how = None, None
         unique_uuid = dev['uuid'] and dev['uuid'] not in duplicates
         for i, host in enumerate(inband):
@@ -81,7 +86,7 @@ def reconcile(oob_records, inband_records):
         if i not in used:
             rows.append({'status': 'in_band_only', 'device': None, 'host': host, 'matched_by': None, 'differences': []})
     summary = collections.Counter(r['status'] for r in rows)
-    statuses = ('matched', 'mismatched', 'in_band_only', 'out_of_band_only')
+    statuses = ('matched', 'mismatched', 'in_band_only', 'out_of_band_only') + (('unreadable',) if summary['unreadable'] else ())
     return {'summary': dict((k, summary.get(k, 0)) for k in statuses),
             'duplicate_uuids': duplicates, 'devices': rows,
             'fleet': {'by_control_mode': dict(collections.Counter(d['control_mode'] or 'unknown' for d in oob)),
@@ -102,13 +107,14 @@ def to_markdown(report, title='AMT reconciliation'):
     for row in report['devices']:
         diffs = '; '.join('%s: AMT %s / OS %s' % (d['field'], d['out_of_band'], d['in_band']) for d in row['differences'])
         lines.append('| %s | %s | %s | %s |' % (_name(row), row['status'].replace('_', ' '), row['matched_by'] or '-',
-                                                diffs or '-'))
+                                                diffs or row.get('reason') or '-'))
     return '\n'.join(lines) + '\n'
 
 
 _CSS = ('body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}'
         'td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}th{background:#f0f0f0}'
         'tr.mismatched td{background:#fde2e2}tr.out_of_band_only td,tr.in_band_only td{background:#fff4d6}'
+        'tr.unreadable td{background:#e8e8e8}'
         '.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}'
         '.bar{display:inline-block;height:.8em;background:#4a7bd0;margin-right:.4em;vertical-align:middle}')
 
@@ -140,6 +146,6 @@ def to_html(report, title='AMT reconciliation'):
                             for d in row['differences'])
         parts.append('<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>'
                      % (row['status'], e(str(_name(row))), e(row['status'].replace('_', ' ')),
-                        e(row['matched_by'] or '-'), diffs or '-'))
+                        e(row['matched_by'] or '-'), diffs or e(row.get('reason') or '-')))
     parts.append('</table></body></html>')
     return ''.join(parts)

@@ -21,7 +21,8 @@ author:
 options:
   out_of_band:
     description: Device records with V(name), V(address), V(uuid), V(serial), V(hostname), V(macs), V(version),
-      V(control_mode), V(power_state).
+      V(control_mode), V(power_state); a device that could not be read carries V(unreadable) (the reason) and is
+      reported with status V(unreadable).
     type: list
     elements: dict
     required: true
