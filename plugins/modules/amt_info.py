@@ -31,6 +31,13 @@ options:
     elements: str
     choices: [all, identify, general, power, hardware, network, boot, alarms, hashes]
     default: [general, power]
+attributes:
+  check_mode:
+    description: Reads only, the same in check mode.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is nothing to show.
+    support: none
 notes:
   - Check mode is supported; the module never changes the device.
 seealso:
@@ -87,7 +94,7 @@ amt_info:
       description: Current power state and the states the device accepts now (names and numbers).
       type: dict
       returned: when power is gathered
-      sample: {"state": "on", "state_value": 2, "available_states": ["reset", "off", "power_cycle_soft"]}
+      sample: {"state": "on", "state_value": 2, "available_states": ["reset", "off", "cycle"]}
     hardware:
       description: Chassis, board, BIOS, processors and memory modules.
       type: dict

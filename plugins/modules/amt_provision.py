@@ -161,7 +161,7 @@ EXAMPLES = r'''
   oob.amt.amt_provision:
     mode: ccm
     admin_password: "{{ vault_amt_password }}"
-    host_dhcp: "{{ ansible_default_ipv4.address is defined and ansible_facts.get('dhcp', true) }}"
+    host_dhcp: true        # the PC's OS gets its address by DHCP (Ansible gathers no fact that says so)
   become: true
 
 - name: Activate Admin Control Mode with the zone provisioning certificate

@@ -9,7 +9,7 @@ __metaclass__ = type
 import uuid
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
-    BOGUS_UUIDS, CONTROL_MODES, PROVISIONING_MODES, PROVISIONING_STATES, power_state_name)
+    BOGUS_UUIDS, CONTROL_MODES, PROVISIONING_MODES, PROVISIONING_STATES, REQUEST_POWER_STATES, power_state_name)
 from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import list_hashes
 from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import provisioning_status
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import Operation
@@ -73,13 +73,18 @@ def gather_general(client):
     }
 
 
+_REQUEST_NAMES = dict((v, k) for k, v in REQUEST_POWER_STATES.items())
+
+
 def gather_power(client):
     items = client.enumerate('CIM_ServiceAvailableToElement')
     item = next((i for i in items if i.get('_class') == 'CIM_AssociatedPowerManagementService'), items[0] if items else {})
     state = item.get('PowerState')
     available = item.get('AvailableRequestedPowerStates') or []
     return {'state': power_state_name(state), 'state_value': state,
-            'available_states': [power_state_name(v) for v in available], 'available_state_values': available}
+            # named like amt_power's state choices (cycle, graceful_off ...), the names you pass back to it
+            'available_states': [_REQUEST_NAMES.get(v, power_state_name(v)) for v in available],
+            'available_state_values': available}
 
 
 def _strip(instance):

@@ -62,6 +62,15 @@ def _describe(value):
     return {'name': power_state_name(value), 'value': value}
 
 
+# the state choices by the value they send: available_states uses the names users pass to O(state)
+REQUEST_STATE_NAMES = dict((v, k) for k, v in REQUEST_POWER_STATES.items())
+
+
+def _describe_request(value):
+    """A state the device accepts, named like the O(state) choice that sends it (cycle, graceful_off ...)."""
+    return {'name': REQUEST_STATE_NAMES.get(value, power_state_name(value)), 'value': value}
+
+
 def _refusal_causes(value, current):
     causes = []
     if value in (5, 8):
@@ -115,7 +124,7 @@ def run_power(client, params, check_mode=False, diff=False):
     current, available = read_power(client)
     value = plan(state, current)
     result = {'changed': False, 'power_state': {'before': _describe(current), 'after': _describe(current)},
-              'available_states': [_describe(v) for v in available], 'requested': None}
+              'available_states': [_describe_request(v) for v in available], 'requested': None}
     if value is not None:
         if value not in available:
             raise PowerError('the device does not offer power state %s (%d) now; it offers: %s'
