@@ -87,9 +87,8 @@ def test_fan_failure_reaches_rulebook_and_boot_failures_power_cycle(tmp_path):
                    ANSIBLE_LOCAL_TEMP=str(tmp_path / 'tmp'), HOME=str(tmp_path))
         log = str(tmp_path / 'rulebook.log')
         with open(log, 'w') as out:
-            proc = subprocess.Popen([RULEBOOK_BIN, '-r', os.path.join(REPO, 'extensions', 'eda', 'rulebooks',
-                                                                    'amt_alerts.yml'),
-                                     '-i', str(inventory), '--vars', str(variables), '-v'],
+            rulebook = os.path.join(REPO, 'extensions', 'eda', 'rulebooks', 'amt_alerts.yml')
+            proc = subprocess.Popen([RULEBOOK_BIN, '-r', rulebook, '-i', str(inventory), '--vars', str(variables), '-v'],
                                     cwd=str(tmp_path), env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             _wait(lambda: _listening(port), 120, 'the amt_alerts source to listen', proc, log)
@@ -97,7 +96,7 @@ def test_fan_failure_reaches_rulebook_and_boot_failures_power_cycle(tmp_path):
             # A fan failure on one device -> a ticket with the device's inventory.
             injected = sim._control('POST', '/devices/%s/events' % fan_dev, {'kind': 'fan_failure'})
             assert injected['subscribers'] == 1
-            ticket_files = _wait(lambda: [p for p in tickets.glob('%s-*.json' % fan_dev)] if tickets.exists()
+            ticket_files = _wait(lambda: list(tickets.glob('%s-*.json' % fan_dev)) if tickets.exists()
                                  else [], 180, 'the hardware ticket', proc, log)
             ticket = json.loads(ticket_files[0].read_text())
             assert ticket['host'] == fan_dev

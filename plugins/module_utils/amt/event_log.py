@@ -226,8 +226,8 @@ def read_records(client, max_records=None):
         if rv == 3:          # no record exists in the log
             break
         if rv != 0:
-            raise EventLogError('GetRecords returned %d (%s)' % (rv, {1: 'not supported', 2: 'invalid record pointed'}
-                                                                  .get(rv, 'unknown')), return_value=rv)
+            meaning = {1: 'not supported', 2: 'invalid record pointed'}.get(rv, 'unknown')
+            raise EventLogError('GetRecords returned %d (%s)' % (rv, meaning), return_value=rv)
         for item in _as_list(out.get('RecordArray')):
             rec = decode_record(item)
             if rec is not None:

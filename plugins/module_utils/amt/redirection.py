@@ -185,8 +185,8 @@ def validate(params):
 
 def run_redirection(client, params, check_mode=False, diff=False):
     validate(params)
-    wants_kvm_settings = any(params.get(k) is not None for k in ('kvm_port_5900', 'kvm_password',
-                                                                   'kvm_session_timeout'))
+    kvm_options = ('kvm_port_5900', 'kvm_password', 'kvm_session_timeout')
+    wants_kvm_settings = any(params.get(k) is not None for k in kvm_options)
     mode = None
     if params.get('kvm') or params.get('kvm_port_5900'):
         mode = read_control_mode(client)

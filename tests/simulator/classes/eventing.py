@@ -194,10 +194,10 @@ def _digest_header(www, method, uri, username, password):
     ha2 = hashlib.md5(('%s:%s' % (method, uri)).encode()).hexdigest()
     response = hashlib.md5(('%s:%s:00000001:%s:auth:%s' % (ha1, fields.get('nonce', ''), cnonce, ha2))
                            .encode()).hexdigest()
+    opaque = ', opaque="%s"' % fields['opaque'] if 'opaque' in fields else ''
+    values = (username, fields.get('realm', ''), fields.get('nonce', ''), uri, cnonce, response, opaque)
     return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", qop=auth, nc=00000001, cnonce="%s", '
-            'response="%s", algorithm=MD5%s' % (username, fields.get('realm', ''), fields.get('nonce', ''), uri,
-                                                 cnonce, response,
-                                                 ', opaque="%s"' % fields['opaque'] if 'opaque' in fields else ''))
+            'response="%s", algorithm=MD5%s' % values)
 
 
 def _deliver(address, sub, body):
@@ -271,4 +271,3 @@ def _booted(device, **kw):
     # A boot writes BIOS progress and "firmware started" into the event log, and AMT pushes it.
     record, fields = log_event(device, 'firmware_started')
     push(device, 'PLAT', [record], fields['severity'], 5, False)
-
