@@ -297,3 +297,29 @@ def test_subscription_bad_input_before_contact(fleet, options, match):
     assert r['_status'] == 'failed' and match in r['msg']
     assert fleet.log_entries(fleet.ccm) == []
     assert 'p' * 40 not in r['_stdout']
+
+
+def test_ensure_listeners_entry_for_the_redirection_protocol(fleet):
+    """The small public function the media/SOL code calls before opening a session."""
+    from ansible_collections.oob.amt.plugins.module_utils.amt.redirection import RedirectionError, ensure_listeners
+    from ansible_collections.oob.amt.plugins.module_utils.device import CONNECTION_ARGSPEC, client_from_params
+    addr = fleet.ccm
+    params = dict((k, v.get('default')) for k, v in CONNECTION_ARGSPEC.items())
+    params.update(host=addr, password=fleet.admin_password, ca_path=fleet.ca_path)
+    fleet.patch(addr, redirection_state=32768, redirection_listener=False, kvm_present=False)
+    try:
+        with client_from_params(params) as client:
+            planned = ensure_listeners(client, sol=True, check_mode=True)
+            assert planned['changed'] and planned['after'] == {'sol': True, 'ider': False, 'listener': True,
+                                                               'kvm': None}
+            assert fleet.state(addr)['redirection_state'] == 32768
+            done = ensure_listeners(client, sol=True, ider=True)
+            assert done['before']['kvm'] is None and done['after']['listener'] is True
+            assert [r.get('method') or r.get('operation') for r in done['requests']] == ['RequestStateChange', 'put']
+            assert ensure_listeners(client, sol=True, ider=True)['changed'] is False
+            with pytest.raises(RedirectionError, match='no KVM'):
+                ensure_listeners(client, kvm=True)
+        state = fleet.state(addr)
+        assert (state['redirection_state'], state['redirection_listener']) == (32771, True)
+    finally:
+        fleet.patch(addr, kvm_present=True)
