@@ -247,4 +247,3 @@ class _PinOnFirstUse(object):
                         self._access.pinned = seen
             return call
         return attr
-

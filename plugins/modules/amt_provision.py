@@ -21,13 +21,13 @@ description:
     enabled and whether TLS is enforced on local ports. A disabled AMT is enabled over MEI (reported as a change).
     With TLS enforced (CSME 19) it talks TLS to the local TLS port (O(lms_tls_port)), else plain HTTP to
     O(lms_port). When nothing listens there (no Local Manageability Service, as on most Linux hosts) the same
-    exchanges go to the firmware directly over the MEI device (APF channels on the LME client): nothing but
+    exchanges go to the firmware directly over the MEI device (APF channels on the LME client), so nothing but
     C(/dev/mei0) and Python is needed.
   - On the local hop the device certificate is accepted without CA validation (the connection cannot leave the
-    machine: MEI, or an LMS on a loopback address) and the first certificate seen is pinned for the rest of the run;
+    machine, going over MEI or to an LMS on a loopback address) and the first certificate seen is pinned for the rest of the run;
     its SHA-256 is returned. An O(lms_host) that is not a loopback address gets the normal certificate validation.
   - Reads after activation, and every read of an already provisioned device, use the admin account
-    (O(admin_password), else O(current_password)): the local system account is for activation only.
+    (O(admin_password), else O(current_password)), as the local system account is for activation only.
   - A device already in the requested mode whose O(admin_password) works is left alone. On a provisioned device a
     new O(admin_password) is set with C(SetAdminAclEntryEx) when O(current_password) works, and nothing else changes.
   - V(absent) unprovisions (also remotely, with O(host) and the admin password) and waits until the device is back
