@@ -388,6 +388,11 @@ class _Adapter(HTTPAdapter):
         pool, tls_pool = _connection_classes(transport)
         self.poolmanager.pool_classes_by_scheme = {'http': pool, 'https': tls_pool}
 
+    def send(self, request, *args, **kwargs):
+        # one HTTP request (the first, or the digest answer after a 401): `sent` says whether ITS bytes went out
+        self._oob_transport._guard.sent = False
+        return super(_Adapter, self).send(request, *args, **kwargs)
+
     def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
         return self.poolmanager.connection_from_url(request.url)
 
@@ -583,10 +588,13 @@ class Transport(object):
         for item in chain:
             name = type(item).__name__
             if name in ('RemoteDisconnected', 'ConnectionResetError', 'BrokenPipeError', 'ConnectionAbortedError'):
-                return WsmanConnectionError('the device closed the connection %s (%s)'
-                                            % ('after the request was sent' if sent else 'before the request',
-                                               name), host=host, operation=operation, sent=sent,
-                                            stale_keepalive=True)
+                why = getattr(item, 'strerror', None) or name
+                if not sent:
+                    # accepted, then reset before any byte of the request (connection cap, TLS refused)
+                    return WsmanConnectionError('cannot connect to port %s (%s)' % (self.port, why), host=host,
+                                                operation=operation, sent=False, stale_keepalive=True)
+                return WsmanConnectionError('the device closed the connection after the request was sent (%s)' % why,
+                                            host=host, operation=operation, sent=True, stale_keepalive=True)
         for item in chain:
             name = type(item).__name__
             if name in ('IncompleteRead', 'InvalidChunkLength'):

@@ -39,6 +39,7 @@ def test_one_challenge_then_one_exchange_per_request_on_one_connection(sim):
     c.enumerate('CIM_ServiceAvailableToElement')
     assert c.exchanges == 4
     assert c.transport.connections == 2  # the 401 closes the first connection; then keep-alive
+    assert c.transport.tls_resumed >= 1   # the reconnect after the 401 resumes the TLS session
     assert c.realm == sim.state(sim.addresses[0])['realm']
     assert c.amt_version == sim.state(sim.addresses[0])['amt_version']
 
