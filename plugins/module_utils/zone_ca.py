@@ -17,7 +17,7 @@ __metaclass__ = type
 import os
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
-from ansible_collections.oob.amt.plugins.module_utils.formats import certs as certs
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs
 from ansible_collections.oob.amt.plugins.module_utils.formats.files import (
     backup_file, ensure_private_dir, read_bytes, write_atomic)
 

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.oob.amt.plugins.module_utils.formats import certs as certs
+from ansible_collections.oob.amt.plugins.module_utils.formats import certs
 from ansible_collections.oob.amt.plugins.module_utils import zone_ca as mc
 from ansible_collections.oob.amt.plugins.module_utils.formats.files import write_atomic
 from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import HashError, run_hash

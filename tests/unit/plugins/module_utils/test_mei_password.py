@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from ansible_collections.oob.amt.plugins.module_utils.host import mei as mei
+from ansible_collections.oob.amt.plugins.module_utils.host import mei
 from ansible_collections.oob.amt.plugins.module_utils.amt.password import (
     admin_password_digest_raw, admin_password_hash, check_password)
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ansible_collections.oob.amt.plugins.module_utils.host import rmcp as rmcp
+from ansible_collections.oob.amt.plugins.module_utils.host import rmcp
 
 
 # The device side of the exchange, for these tests only (the simulator has its own, written independently).
@@ -29,6 +29,7 @@ def parse_ping(data):
             or mtype != rmcp.ASF_PRESENCE_PING or length:
         return None
     return tag
+
 
 # Presence Ping, tag 0x2A: RMCP 06 00 FF 06 | ASF 000011BE 80 2A 00 00
 PING_2A = bytes.fromhex('0600ff06000011be802a0000')
@@ -65,7 +66,7 @@ def test_amt_pong_parsed():
 
 def test_amt_16_version_in_reserved_bytes_and_unprovisioned_port_zero():
     pong = rmcp.parse_pong(build_pong(1, iana=343, oem=b'\x00\x00\x00\x00', interactions=0x20,
-                                           reserved=b'\x10\x01\x00\x00\x00\x00'))
+                                      reserved=b'\x10\x01\x00\x00\x00\x00'))
     assert pong['amt_version'] == '16.1' and pong['amt_port'] == 0 and pong['amt_provisioning_state'] == 'pre'
 
 
