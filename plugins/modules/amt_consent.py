@@ -61,7 +61,7 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Ask consent for KVM sessions only (Admin Control Mode)
+- name: Require consent for every redirection and boot to BIOS setup (what Client Control Mode keeps anyway)
   oob.amt.amt_consent:
     host: 10.0.0.21
     policy: all
