@@ -181,3 +181,50 @@ def _free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+def test_https_listener(tmp_path):
+    """certfile/keyfile serve HTTPS (relays and test clients; firmware pushes plain HTTP)."""
+    import datetime
+    import ssl
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'alerts.test')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName('alerts.test')]), critical=False)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / 'cert.pem').write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / 'key.pem').write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+
+    async def scenario():
+        queue = Queue()
+        port = _free_port()
+        task = asyncio.ensure_future(amt_alerts.main(queue, {
+            'host': '127.0.0.1', 'port': port, 'certfile': str(tmp_path / 'cert.pem'),
+            'keyfile': str(tmp_path / 'key.pem')}))
+        ctx = ssl.create_default_context(cafile=str(tmp_path / 'cert.pem'))
+        for _i in range(50):
+            try:
+                reader, writer = await asyncio.open_connection('127.0.0.1', port, ssl=ctx,
+                                                               server_hostname='alerts.test')
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        writer.write(b'POST /amt HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n'
+                     % len(CAPTURED) + CAPTURED)
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+        task.cancel()
+        return queue, reply
+
+    queue, reply = asyncio.run(scenario())
+    assert reply.startswith(b'HTTP/1.1 200') and len(queue.items) == 1
