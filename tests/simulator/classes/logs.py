@@ -69,13 +69,15 @@ def _seed(device):
     records.append(pet_record(t0 + 2 * 86400 + 3600, 6, 0x6F, 5, 16, 38, [0xAA, 0x0A, 0x00]))
     s.setdefault('message_log', list(reversed(records)))
     user = s.get('admin_username', 'admin')
-    audit_seed = [
-        audit_record(16, 0, t0 - 600),                                          # provisioning started
-        audit_record(16, 1, t0 - 590, extended=b'\x03'),                        # provisioning completed
-        audit_record(16, 7, t0 - 580, user=user, net_address='10.0.0.5', extended=b'\x01\x00'),
-        audit_record(17, 0, t0 + 86400 - 30, user=user, net_address='10.0.0.5', extended=b'\x00' * 7),
-        audit_record(21, 0, t0 + 86400 + 60, user=user, net_address='10.0.0.5'),
-    ]
+    audit_seed = []
+    if s.get('provisioning_state') == 2:        # an unprovisioned device has no audit history yet
+        audit_seed = [
+            audit_record(16, 0, t0 - 600),                                      # provisioning started
+            audit_record(16, 1, t0 - 590, extended=b'\x03'),                    # provisioning completed
+            audit_record(16, 7, t0 - 580, user=user, net_address='10.0.0.5', extended=b'\x01\x00'),
+            audit_record(17, 0, t0 + 86400 - 30, user=user, net_address='10.0.0.5', extended=b'\x00' * 7),
+            audit_record(21, 0, t0 + 86400 + 60, user=user, net_address='10.0.0.5'),
+        ]
     s.setdefault('audit_log', audit_seed)
 
 
