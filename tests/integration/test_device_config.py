@@ -341,3 +341,32 @@ def test_device_tls_playbook_fleet_and_fingerprints(tmp_path):
             assert served_cert(addr).fingerprint(certs.hashes.SHA256()).hex() == pinned
         again = run_playbook(book, inv, ev)
         assert again.rc == 0 and changed_tasks(again) == [], changed_tasks(again)
+
+
+def test_smb_mode_sets_host_name_domain_and_network(tmp_path):
+    """smb_mode after activation: what the SMB steps set in MEBx, through amt_network; the table is checked."""
+    from tests.simulator.harness import Simulator
+    with Simulator(devices=1, mode='pre') as sim:
+        addr = sim.addresses[0]
+        s0 = sim.state(addr)
+        host = {'amt_host': addr, 'smb_mode_lms_host': addr, 'smb_mode_lms_port': 16990,
+                'smb_mode_local_username': s0['local_username'], 'smb_mode_local_password': s0['local_password'],
+                'smb_mode_admin_password': NEW, 'smb_mode_amt_hostname': 'smb-pc-1',
+                'smb_mode_amt_domain': 'shop.example.com', 'smb_mode_amt_dhcp': True, 'smb_mode_host_dhcp': True}
+        common = {'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}',
+                  'amt_ca_path': sim.ca_path}
+        inv = tmp_path / 'hosts.yml'
+        inv.write_text(yaml.safe_dump({'all': {'vars': common, 'children': {'amt_hosts': {'hosts': {'pc': host}}}}}))
+        book = os.path.join(REPO, 'playbooks', 'provision_smb.yml')
+        ev = {'provision_become': False}
+        first = run_playbook(book, str(inv), ev, diff=True)
+        assert first.rc == 0, first.stdout[-3000:]
+        after = sim.state(addr)
+        assert after['control_mode'] == 1 and after['hostname'] == 'smb-pc-1' and after['domain'] == 'shop.example.com'
+        again = run_playbook(book, str(inv), ev)
+        assert again.rc == 0 and changed_tasks(again) == [], changed_tasks(again)
+        host.update(smb_mode_amt_dhcp=False, smb_mode_amt_ip_address='10.9.0.5', smb_mode_amt_subnet_mask='255.255.0.0')
+        inv.write_text(yaml.safe_dump({'all': {'vars': common, 'children': {'amt_hosts': {'hosts': {'pc': host}}}}}))
+        refused = run_playbook(book, str(inv), ev)
+        assert refused.rc != 0 and 'host DHCP + AMT static' in refused.stdout
+        assert sim.state(addr)['network']['dhcp_enabled'] is True
