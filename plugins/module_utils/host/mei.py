@@ -15,8 +15,8 @@ import os
 import struct
 import uuid
 
-from ansible_collections.oob.amt.plugins.module_utils.host.heci import (  # noqa: F401 - re-exported
-    LME_GUID, WATCHDOG_GUID, HeciConnection, MEITimeout, _is_socket)
+from ansible_collections.oob.amt.plugins.module_utils.host.heci import (
+    WATCHDOG_GUID, HeciConnection, MEITimeout, _is_socket)
 from ansible_collections.oob.amt.plugins.module_utils.host.heci import MEIError as _HeciError
 
 MEI_DEVICES = ('/dev/mei0', '/dev/mei')
