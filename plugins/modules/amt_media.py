@@ -97,8 +97,8 @@ options:
     type: int
   enable_redirection:
     description:
-      - Switch the redirection listener and storage redirection (IDE-R/USB-R) on first when they are off (the same change as
-        M(oob.amt.amt_redirection)). With V(false) the module fails with the fix when they are off.
+      - Switch the redirection listener and storage redirection (IDE-R/USB-R) on first when they are off (the
+        same change as M(oob.amt.amt_redirection)). With V(false) the module fails with the fix when they are off.
       - The MEBx switches for SOL and storage redirection cannot be changed remotely.
     type: bool
     default: false

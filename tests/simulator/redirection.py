@@ -47,7 +47,7 @@ def _md5(text):
 
 def _lp_fields(data, count):
     out, pos = [], 0
-    for _ in range(count):
+    for _unused in range(count):
         n = data[pos]
         out.append(data[pos + 1:pos + 1 + n].decode('latin-1'))
         pos += 1 + n
@@ -168,8 +168,9 @@ class Connection:
         except (IndexError, UnicodeDecodeError):
             self.auth_reply(1, auth_type)
             return False
-        ha1 = state.get('admin_ha1') or _md5('%s:%s:%s' % (state['admin_username'], state['realm'],
-                                                             state['admin_password']))
+        ha1 = state.get('admin_ha1')
+        if not ha1:
+            ha1 = _md5('%s:%s:%s' % (state['admin_username'], state['realm'], state['admin_password']))
         expected = _md5('%s:%s:%s:%s:%s:%s' % (ha1, nonce, nc, cnonce, qop, _md5('POST:%s' % uri)))
         faults = state.get('faults') or {}
         locked = state.get('locked') or (faults.get('lockout') and not faults.get('after'))
@@ -252,7 +253,7 @@ class IderDevice:
         while True:
             boot = asyncio.ensure_future(self.conn.boot_event.wait())
             nxt = asyncio.ensure_future(self.pending.get())
-            done, _ = await asyncio.wait({boot, nxt}, timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
+            done, _pending = await asyncio.wait({boot, nxt}, timeout=5.0, return_when=asyncio.FIRST_COMPLETED)
             if nxt in done:
                 boot.cancel()
                 item = nxt.result()
@@ -361,7 +362,7 @@ class IderDevice:
         out_dir = os.path.join(self.conn.fleet.state_dir, 'redirection', self.device.address)
         os.makedirs(os.path.join(out_dir, 'files'), exist_ok=True)
         try:
-            for _ in range(3):
+            for _attempt in range(3):
                 ok, sense, asc, _d = await self.scsi(dev, [0x00])
                 if ok:
                     break
@@ -569,7 +570,7 @@ class SolDevice:
         reader = asyncio.ensure_future(self.console_messages(queue))
         self.device.sol_connection = self
         try:
-            kind, _ = await asyncio.wait_for(queue.get(), 30)
+            kind, _value = await asyncio.wait_for(queue.get(), 30)
             if kind != 'start':
                 return
             self.conn.write(bytes([0x21, 0, 0, 0]) + struct.pack('<I', self.seq) + struct.pack('<HHHHHHHB', 10000,
@@ -582,7 +583,7 @@ class SolDevice:
             while True:
                 getter = asyncio.ensure_future(queue.get())
                 boot = asyncio.ensure_future(self.conn.boot_event.wait())
-                done, _ = await asyncio.wait({getter, boot}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
+                done, _pending = await asyncio.wait({getter, boot}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED)
                 if boot in done:
                     self.conn.boot_event.clear()
                     if booting is not None:
@@ -629,7 +630,8 @@ class SolDevice:
         state = self.device.state
         hw = state.get('hardware', {})
         last = (state.get('boot') or {}).get('last_boot') or {}
-        values = {'vendor': hw.get('bios', {}).get('Manufacturer', 'Intel'), 'bios': hw.get('bios', {}).get('Version', ''),
+        bios = hw.get('bios', {})
+        values = {'vendor': bios.get('Manufacturer', 'Intel'), 'bios': bios.get('Version', ''),
                   'cpu': (hw.get('processors') or [{}])[0].get('Brand', ''), 'hostname': state['hostname'],
                   'memory': sum(m.get('Capacity', 0) for m in hw.get('memory', [])) // (1 << 20)}
         storage = 'USB-R' if int(state['amt_version'].split('.')[0]) >= 11 else 'IDE-R'
@@ -718,4 +720,3 @@ def enabled(args, count):
     if mode == 'auto':
         return count <= 256
     return mode == 'on'
-

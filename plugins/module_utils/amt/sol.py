@@ -107,7 +107,8 @@ def run_sol(client, params, check_mode=False, diff=False):
         power = plan_power(client)
         result['power_action'] = dict((k, v) for k, v in power.items() if not k.startswith('_'))
     if check_mode:
-        result['changed'] = bool(power or params['_key_bytes'] or params.get('dest') or result['redirection']['changed'])
+        result['changed'] = bool(power or params['_key_bytes'] or params.get('dest')
+                                 or result['redirection']['changed'])
         result['exchanges'] = client.exchanges
         return result
     session = session_from_params(params)

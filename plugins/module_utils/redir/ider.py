@@ -195,7 +195,8 @@ class IderServer(object):
                 break
             self._handle(msg)
         info = {'protocol_version': '%d.%d' % (msg[8], msg[9]), 'firmware_version': '%d.%d' % (msg[10], msg[11]),
-                'read_buffer': struct.unpack_from('<H', msg, 16)[0], 'write_buffer': struct.unpack_from('<H', msg, 18)[0],
+                'read_buffer': struct.unpack_from('<H', msg, 16)[0],
+                'write_buffer': struct.unpack_from('<H', msg, 18)[0],
                 'protocol': msg[21], 'iana': struct.unpack_from('<I', msg, 25)[0]}
         self.device_info = info
         if info['protocol'] != 0:
@@ -372,7 +373,8 @@ class IderServer(object):
         pages = {}
         if device == DEV_CDROM:
             pages[0x01] = bytes([0x01, 0x06, 0, 5, 0, 0, 0, 0])                 # read error recovery
-            pages[0x2A] = bytes([0x2A, 0x12, 0x01, 0, 0x71, 0x60, 0x29, 0]) + bytes(12)   # CD capabilities: reads CD-R/RW
+            # CD capabilities page: reads CD-R/RW, tray loading
+            pages[0x2A] = bytes([0x2A, 0x12, 0x01, 0, 0x71, 0x60, 0x29, 0]) + bytes(12)
         else:
             heads, per_track = (2, 18) if media.blocks <= 2880 else (64, 32)
             cylinders = max(1, media.blocks // (heads * per_track))

@@ -162,7 +162,8 @@ class RedirSession(object):
         try:
             raw = socket.create_connection((self.host, self.port), timeout=self.timeout)
         except (socket.timeout, TimeoutError):
-            raise self._err(WsmanTimeoutError, 'no connection within %gs to redirection port %s' % (self.timeout, self.port))
+            raise self._err(WsmanTimeoutError, 'no connection within %gs to redirection port %s'
+                            % (self.timeout, self.port))
         except ConnectionRefusedError:
             raise self._err(RedirRefusedError, 'redirection port %s refused the connection: the redirection '
                             'listener is off' % self.port, refused=True)

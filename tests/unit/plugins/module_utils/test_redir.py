@@ -8,6 +8,7 @@ import hashlib
 import socket
 import struct
 import threading
+import time
 
 import pytest
 
@@ -38,7 +39,7 @@ class Device:
         self.thread.start()
 
     def _run(self, script):
-        conn, _ = self.srv.accept()
+        conn, _peer = self.srv.accept()
         conn.settimeout(5)
         try:
             script(conn)
@@ -66,7 +67,7 @@ def recv_exact(conn, n):
 
 def lp_fields(data, count):
     out, pos = [], 0
-    for _ in range(count):
+    for _unused in range(count):
         n = data[pos]
         out.append(data[pos + 1:pos + 1 + n].decode())
         pos += 1 + n
@@ -247,7 +248,7 @@ def test_ider_serves_a_cd_image(tmp_path):
     srv = IderServer(s, cdrom=Media(str(path), 'cdrom'))
     info = srv.open()
     assert info['read_buffer'] == 4096 and info['iana'] == 343
-    assert srv.serve(__import__('time').monotonic() + 5) == 'closed_by_device'
+    assert srv.serve(time.monotonic() + 5) == 'closed_by_device'
     srv.close()
     dev.join()
     assert seen['tur1'][0] == 'end' and seen['tur1'][3:] == (0x51, 6, 0x28)    # unit attention: medium changed
@@ -280,7 +281,7 @@ def test_ider_pieces_follow_the_read_buffer(tmp_path):
     dev = Device(_ider_device(after, read_buffer=4096))
     srv = IderServer(session(dev).open('ider'), floppy=Media(str(path), 'floppy'))
     srv.open()
-    srv.serve(__import__('time').monotonic() + 5)
+    srv.serve(time.monotonic() + 5)
     srv.close()
     dev.join()
     assert sizes == [(4096, 0), (4096, 0), (2048, 2)]
@@ -297,7 +298,7 @@ def test_ider_out_of_sequence(tmp_path):
     srv = IderServer(session(dev).open('ider'), cdrom=Media(str(path), 'cdrom'))
     srv.open()
     with pytest.raises(RedirProtocolError) as err:
-        srv.serve(__import__('time').monotonic() + 5)
+        srv.serve(time.monotonic() + 5)
     assert 'out of sequence' in str(err.value)
     srv.close()
     dev.join()
@@ -315,7 +316,7 @@ def test_ider_dropped_session_reports_bytes(tmp_path):
     srv = IderServer(session(dev).open('ider'), cdrom=Media(str(path), 'cdrom'))
     srv.open()
     with pytest.raises(RedirDroppedError) as err:
-        srv.serve(__import__('time').monotonic() + 5)
+        srv.serve(time.monotonic() + 5)
     assert err.value.details['bytes_served'] == 4096
     srv.close()
     dev.join()
