@@ -54,12 +54,13 @@ if alarms:
     for name, items in alarms.items():
         print('  %s: %s' % (name, ', '.join('%s/%s' % (a['name'], a['interval']) for a in items) or '-'))
     timers = sorted(glob.glob(os.path.join(demo, 'timers', '*.timer')))
-    print('== Power schedule: controller timers for power-off')
+    print('== Power schedule: controller timers (power-off, daily re-apply)')
     for path in timers:
         on_calendar = [line for line in open(path) if line.startswith('OnCalendar=')][0].strip()
         service = open(path[:-len('.timer')] + '.service').read()
         limit = service.split('--limit ', 1)[1].split()[0]
-        print('  %s: %s -> power off %s' % (os.path.basename(path), on_calendar, limit))
+        what = 're-apply the schedules (alarms follow daylight saving) for' if 'reapply' in path else 'power off'
+        print('  %s: %s -> %s %s' % (os.path.basename(path), on_calendar, what, limit))
 print()
 print('== HTTP exchanges by operation: ' + ', '.join('%s %d' % kv for kv in actions.most_common()))
 print('== %d devices, %d exchanges in all' % (len(rows), sum(log.values())))
