@@ -31,8 +31,8 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Account name (1 to 16 printable ASCII characters, none of C(: , < > & ")). The connection's O(username)
-        means the built-in admin.
+      - 'Account name: 1 to 16 printable ASCII characters, none of C(:) C(,) C(<) C(>) C(&) C("). The connection''s
+        O(username) means the built-in admin.'
     type: str
     required: true
   user_password:

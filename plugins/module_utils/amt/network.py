@@ -204,4 +204,4 @@ def _port_changes(params, have):
 
 OPERATION = Operation(OPTIONS, run_network, name=lambda params: 'network settings', prepare=check_params)
 
-__all__ = ['OPERATION', 'run_network', 'argument_spec', 'NetworkError', 'WsmanError', 'check_params']
+__all__ = ['OPERATION', 'run_network', 'NetworkError', 'WsmanError', 'check_params']

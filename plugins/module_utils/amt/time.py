@@ -91,4 +91,4 @@ def run_time(client, params, check_mode=False, diff=False, now=time.time):
 
 OPERATION = Operation(OPTIONS, run_time, name=lambda params: 'clock %s' % params['state'], prepare=check_params)
 
-__all__ = ['OPERATION', 'run_time', 'read_clock', 'argument_spec', 'TimeError', 'WsmanError']
+__all__ = ['OPERATION', 'run_time', 'read_clock', 'TimeError', 'WsmanError']
