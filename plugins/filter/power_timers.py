@@ -29,7 +29,9 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: Timers with V(unit), V(action), V(hosts), V(on_calendar), V(cron) (controller-local fields) and V(cron_guard) (a shell test that passes only at the entry's time in its time zone).
+  description:
+    - Timers with V(unit), V(action), V(hosts), V(on_calendar), V(cron) (controller-local fields) and V(cron_guard)
+      (a shell test that passes only at the entry's time in its time zone).
   type: list
   elements: dict
 '''
