@@ -243,7 +243,7 @@ def test_sol_reset_bios_keys(fleet, tmp_path):
     assert 'Press <F2> to enter SETUP' in text and 'Entering SETUP' in text and 'Linux version' not in text
     state = fleet.state(addr)
     assert state['sol_entered_setup'] is True and '1b4f51' in state['sol_keys']
-    assert state['boot']['last_boot']['sol'] is True
+    assert state['boot']['last_boot_redirection']['sol'] is True
     if 'invocation' in sol:
         hidden = 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
         assert sol['invocation']['module_args']['keys'] in (hidden, [hidden])

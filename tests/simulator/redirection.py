@@ -339,7 +339,7 @@ class IderDevice:
 
     async def host_boot(self):
         state = self.device.state
-        last = (state.get('boot') or {}).get('last_boot') or {}
+        last = (state.get('boot') or {}).get('last_boot_redirection') or {}
         record = {'time': time.time(), 'ider': bool(last.get('ider')), 'device': None, 'result': None}
         self.reads = []
         # the platform reset is announced first; the console acknowledges it
@@ -629,7 +629,7 @@ class SolDevice:
     async def boot_log(self):
         state = self.device.state
         hw = state.get('hardware', {})
-        last = (state.get('boot') or {}).get('last_boot') or {}
+        last = (state.get('boot') or {}).get('last_boot_redirection') or {}
         bios = hw.get('bios', {})
         values = {'vendor': bios.get('Manufacturer', 'Intel'), 'bios': bios.get('Version', ''),
                   'cpu': (hw.get('processors') or [{}])[0].get('Brand', ''), 'hostname': state['hostname'],

@@ -35,15 +35,17 @@ def consume_one_time_settings(device, **kw):
     boot = boot_state(device)
     if boot['role'] == 1:
         settings = boot['settings']
-        used = {'source': boot['source'], 'bios_setup': settings.get('BIOSSetup', False),
-                # storage redirection boot (IDERBootDevice 1 = CD, 0 = floppy/USB) and BIOS console over SOL
-                'ider': settings.get('UseIDER', False), 'ider_device': settings.get('IDERBootDevice', 0),
-                'sol': settings.get('UseSOL', False)}
+        used = {'source': boot['source'], 'bios_setup': settings.get('BIOSSetup', False)}
+        # storage redirection boot (IDERBootDevice 1 = CD, 0 = floppy/USB) and BIOS console over SOL
+        redirection = {'ider': settings.get('UseIDER', False), 'ider_device': settings.get('IDERBootDevice', 0),
+                       'sol': settings.get('UseSOL', False)}
     else:
-        used = {'source': None, 'bios_setup': False, 'ider': False, 'ider_device': 0, 'sol': False}
+        used = {'source': None, 'bios_setup': False}
+        redirection = {'ider': False, 'ider_device': 0, 'sol': False}
     boot['history'].append(used)
     del boot['history'][:-10]
     boot['last_boot'] = used
+    boot['last_boot_redirection'] = redirection
     boot['settings'] = dict(WRITABLE)
     boot['source'] = None
     boot['role'] = 32768
