@@ -35,7 +35,9 @@ def test_pxe_boot_with_power_on_consumed_by_next_boot(fleet):
     assert state['boot']['last_boot'] == {'source': 'Intel(r) AMT: Force PXE Boot', 'bios_setup': False}
     assert state['boot']['role'] == 32768 and state['boot']['source'] is None   # consumed
     actions = [e['action'].rsplit('/', 1)[-1] for e in fleet.log_entries(addr) if e['status'] == 200]
-    assert actions == ['Get', 'Get', 'Enumerate', 'SetBootConfigRole', 'ChangeBootOrder', 'RequestPowerStateChange']
+    # the boot order is cleared first (MeshCommander's sequence), then role, then the forced source
+    assert actions == ['Get', 'Get', 'Enumerate', 'ChangeBootOrder', 'SetBootConfigRole', 'ChangeBootOrder',
+                       'RequestPowerStateChange']
 
 
 def test_bios_setup_without_power_waits_for_next_boot(fleet):
