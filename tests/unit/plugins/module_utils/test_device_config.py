@@ -159,8 +159,8 @@ def test_current_ok_names_each_reason(tmp_path):
 
 def test_names_modes_and_input_checks():
     base = {'host': '10.0.0.7', 'dns_names': None, 'ip_addresses': None, 'common_name': None}
-    assert tls.wanted_names(base, 'pc-7.corp.example.com') == ('pc-7.corp.example.com', ['pc-7.corp.example.com'],
-                                                              ['10.0.0.7'])
+    wanted = ('pc-7.corp.example.com', ['pc-7.corp.example.com'], ['10.0.0.7'])
+    assert tls.wanted_names(base, 'pc-7.corp.example.com') == wanted
     assert tls.wanted_names(dict(base, host='pc-7.corp.example.com'), None)[1:] == (['pc-7.corp.example.com'], [])
     remote16 = {tls.REMOTE_ID: {'NonSecureConnectionsSupported': 'false'}}
     with pytest.raises(tls.TLSError, match='NonSecureConnectionsSupported'):
