@@ -17,6 +17,7 @@ import ssl
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
+from ansible_collections.oob.amt.plugins.module_utils.fleet import FLEET_ARGSPEC, FleetInputError, is_fleet, run_fleet
 from ansible_collections.oob.amt.plugins.module_utils.formats.certs import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import HAS_LXML, LXML_IMPORT_ERROR
@@ -168,8 +169,12 @@ def missing_library(operation, params):
 
 
 def argument_spec(operation):
-    """The full argument spec of a device module: the connection options plus the operation's own."""
-    return connection_argspec(**operation.options)
+    """The full argument spec of a device module: the connection options plus the operation's own (and the
+    fleet options, module_utils/fleet.py, when the operation runs on a fleet from one task)."""
+    spec = connection_argspec(**operation.options)
+    if getattr(operation, 'fleet', False):
+        spec.update((k, dict(v)) for k, v in FLEET_ARGSPEC.items())
+    return spec
 
 
 def error_result(err, operation=None):
@@ -196,6 +201,14 @@ def execute(operation, params, check_mode=False, diff=False):
     missing = missing_library(operation, params)
     if missing:
         return _failed(missing[0], exception=missing[1]), []
+    if getattr(operation, 'fleet', False) and is_fleet(params):
+        if params.get('targets'):
+            return _failed('option targets (an inventory pattern) is resolved by the controller-side action plugin; '
+                           'this module process has no inventory: list the devices in option devices instead'), []
+        try:
+            return run_fleet(operation, params, params['devices'], execute, check_mode=check_mode, diff=diff)
+        except FleetInputError as err:
+            return _failed(str(err)), []
     try:
         params = operation.prepare(dict(params))
         device = operation.needs_device(params) and not operation.own_clients

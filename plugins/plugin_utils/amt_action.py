@@ -9,6 +9,14 @@ of the per-device cost. When the task's connection is local, the task does not b
 and the operation allows it for these parameters (Operation.controller_side), the action plugin
 validates the arguments with the module's own argument spec and runs the same operation through
 the same runner (module_utils/device.py, execute). Otherwise it executes the module as usual.
+
+Fleet path (module_utils/fleet.py): a module whose Operation has fleet=True also takes `devices` (a list)
+or `targets` (an inventory host pattern). The action plugin resolves `targets` against the play's inventory
+within --limit (the serial batch and failed-host restrictions of the running play do not apply: the
+pattern names the devices, not the host the task runs for) into `devices`, each with the connection
+variables the collection's playbooks pass (amt_host or ansible_host, amt_password, amt_username,
+amt_ca_path, amt_cert_fingerprint, amt_validate_certs), then runs the whole fleet in this process (or,
+off the local path, hands the list to the module).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,11 +24,41 @@ __metaclass__ = type
 
 import os
 
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.oob.amt.plugins.module_utils.device import argument_spec, execute
+
+
+# host variable -> module option, as the collection's playbooks pass them (module_defaults)
+TARGET_VARS = (('amt_password', 'password'), ('amt_username', 'username'), ('amt_ca_path', 'ca_path'),
+               ('amt_cert_fingerprint', 'cert_fingerprint'), ('amt_validate_certs', 'validate_certs'))
+
+
+def resolve_targets(pattern, task_vars):
+    """[device dict] for the inventory hosts `pattern` matches within --limit, in inventory order."""
+    hostvars = (task_vars or {}).get('hostvars')
+    inventory = getattr(hostvars, '_inventory', None)
+    if inventory is None:
+        raise AnsibleError('option targets: the inventory is not available to this task; list the devices in '
+                           'option devices instead')
+    devices = []
+    for host in inventory.get_hosts(pattern, ignore_restrictions=True):
+        hv = hostvars[host.name]
+        device = {'name': host.name}
+        for var in ('amt_host', 'ansible_host'):
+            if var in hv and hv[var]:
+                device['host'] = hv[var]
+                break
+        else:
+            device['host'] = host.name
+        for var, option in TARGET_VARS:
+            if var in hv and hv[var] is not None:
+                device[option] = hv[var]
+        devices.append(device)
+    return devices
 
 
 class AmtActionBase(ActionBase):
@@ -55,7 +93,24 @@ class AmtActionBase(ActionBase):
             msg = 'Unsupported parameters for (%s) module: %s' % (self._task.resolved_action or self._task.action, msg)
         return None, msg
 
+    def _fleet_targets(self, task_vars):
+        """Replace option targets by the devices it names (None), or the error message."""
+        if not getattr(type(self).OPERATION, 'fleet', False) or not self._task.args.get('targets'):
+            return None
+        try:
+            devices = resolve_targets(self._task.args['targets'], task_vars)
+        except AnsibleError as err:
+            return str(err)
+        args = dict(self._task.args)
+        del args['targets']
+        args['devices'] = devices
+        self._task.args = args
+        return None
+
     def run(self, tmp=None, task_vars=None):
+        error = self._fleet_targets(task_vars)
+        if error:
+            return dict(failed=True, msg=error)
         if not self._local_connection(task_vars):
             return self._as_module(task_vars)
         result = super(AmtActionBase, self).run(tmp, task_vars)

@@ -176,4 +176,4 @@ def prepare(params):
 
 
 OPERATION = Operation(OPTIONS, run_alarm, name=lambda params: 'alarm %s' % params['name'], prepare=prepare,
-                      constraints=dict(required_if=[('state', 'present', ['start'])]))
+                      constraints=dict(required_if=[('state', 'present', ['start'])]), fleet=True)

@@ -134,4 +134,4 @@ OPTIONS = dict(
     power=dict(type='bool', default=False),
 )
 
-OPERATION = Operation(OPTIONS, run_boot, name=lambda params: 'one-time boot to %s' % params['device'])
+OPERATION = Operation(OPTIONS, run_boot, name=lambda params: 'one-time boot to %s' % params['device'], fleet=True)

@@ -184,4 +184,4 @@ OPTIONS = dict(
 )
 
 OPERATION = Operation(OPTIONS, lambda client, params, check_mode=False, diff=False: run_info(client, params),
-                      name=lambda params: 'reading device information')
+                      name=lambda params: 'reading device information', fleet=True)

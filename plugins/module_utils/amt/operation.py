@@ -48,10 +48,12 @@ class Operation(object):
                  its own process on a local connection (default: always)
     constraints  AnsibleModule keywords: mutually_exclusive, required_if, required_together, required_one_of
     needs_cryptography  fail with the standard missing-library message when cryptography is missing
+    fleet        the module also takes the fleet options (devices, targets, fleet_workers, max_fail_percentage:
+                 module_utils/fleet.py) and then runs on every listed device from one task
     """
 
     def __init__(self, options, run, name, prepare=None, needs_device=None, own_clients=False, target=None,
-                 on_failure=None, controller_side=None, constraints=None, needs_cryptography=False):
+                 on_failure=None, controller_side=None, constraints=None, needs_cryptography=False, fleet=False):
         self.options = options
         self.run = run
         self.name = name
@@ -63,6 +65,7 @@ class Operation(object):
         self.controller_side = controller_side or _always
         self.constraints = dict(constraints or {})
         self.needs_cryptography = needs_cryptography
+        self.fleet = fleet
 
 
 __all__ = ['AmtError', 'Operation']

@@ -149,6 +149,7 @@ def run_power(client, params, check_mode=False, diff=False):
     return result
 
 
-OPERATION = Operation(OPTIONS, run_power, name=lambda params: 'power %s' % params['state'], prepare=prepare)
+OPERATION = Operation(OPTIONS, run_power, name=lambda params: 'power %s' % params['state'], prepare=prepare,
+                      fleet=True)
 
 __all__ = ['OPERATION', 'run_power', 'read_power', 'plan', 'PowerError', 'STATES', 'WsmanError']
