@@ -204,3 +204,26 @@ def test_rmcp_off_by_default(rmcp_net):
     hosts = plain(json.loads(proc.stdout))['_meta']['hostvars']
     assert sorted(hosts) == sorted(sim.addresses)
     assert not any('amt_rmcp' in v for v in hosts.values())
+
+
+def test_self_reported_names_never_take_another_hosts_name(net):
+    """Two devices reporting one name, a device reporting another device's address: all named by their address,
+    the clash reported; the others keep their AMT names (issue 13)."""
+    b = net.base
+    old = dict((a, net.state(a)['hostname']) for a in ('%s.3' % b, '%s.4' % b, '%s.6' % b))
+    net.patch('%s.3' % b, hostname='dup-name')
+    net.patch('%s.4' % b, hostname='dup-name')
+    net.patch('%s.6' % b, hostname='%s.2' % b)
+    try:
+        proc = inventory(write_config(net, timeout=5.0), '--list')
+        names = plain(json.loads(proc.stdout))['_meta']['hostvars']
+    finally:
+        for addr, name in old.items():
+            net.patch(addr, hostname=name)
+    for addr in ('%s.3' % b, '%s.4' % b, '%s.6' % b):
+        assert addr in names and names[addr]['ansible_host'] == addr, (addr, sorted(names), proc.stderr)
+    assert 'dup-name' not in names
+    # the device whose address .6 claimed keeps its own AMT name, as does any unambiguous one
+    assert names[net.state('%s.2' % b)['hostname']]['ansible_host'] == '%s.2' % b
+    assert names[net.state('%s.1' % b)['hostname']]['ansible_host'] == '%s.1' % b
+    assert 'dup-name is reported by' in proc.stderr and 'is the address of another device' in proc.stderr

@@ -77,7 +77,7 @@ class WsmanClient(object):
                                   operation='authenticate')
         self.retries = max(0, int(retries))
         self.timeout = float(timeout)
-        if not self.timeout > 0 or self.timeout == float('inf'):
+        if self.timeout != self.timeout or self.timeout <= 0 or self.timeout == float('inf'):  # nan, <= 0, inf
             raise ValueError('timeout must be a positive finite number of seconds, got %r' % (timeout,))
         self.return_value_meaning = return_value_meaning
         ctx = None

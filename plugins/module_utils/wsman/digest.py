@@ -83,7 +83,7 @@ def _split_challenges(header):
             out[-1][1] += ', ' + text
         else:
             raise DigestChallengeError('parameter before any authentication scheme')
-    return [(scheme, text) for scheme, text in out]
+    return [tuple(item) for item in out]
 
 
 def _parse_params(text):
@@ -360,4 +360,3 @@ def _drain(response, limit):
         total += len(chunk)
         if total > limit:
             return False
-

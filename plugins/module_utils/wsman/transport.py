@@ -523,6 +523,7 @@ class Transport(object):
         resp = self.session().post(self.url, data=body, headers=hdrs, auth=auth, stream=True,
                                    allow_redirects=False, timeout=(remaining, remaining), verify=True)
         complete = False
+        will_close = True
         try:
             status = resp.status_code
             encoding = (resp.headers.get('content-encoding') or 'identity').strip().lower()
@@ -582,9 +583,9 @@ class Transport(object):
             return self._timeout(operation, sent)
         if any(type(i).__name__ in ('NewConnectionError', 'NameResolutionError') for i in chain) and not sent:
             err = next((i for i in chain if isinstance(i, OSError) and getattr(i, 'strerror', None)), None)
-            return WsmanConnectionError('cannot connect to port %s (%s)' % (self.port, err.strerror if err else
-                                                                             'no route or name'),
-                                        host=host, operation=operation, sent=False)
+            why = err.strerror if err else 'no route or name'
+            return WsmanConnectionError('cannot connect to port %s (%s)' % (self.port, why), host=host,
+                                        operation=operation, sent=False)
         for item in chain:
             name = type(item).__name__
             if name in ('RemoteDisconnected', 'ConnectionResetError', 'BrokenPipeError', 'ConnectionAbortedError'):
@@ -648,4 +649,3 @@ def read_limited(resp, limit, host=None, operation=None):
                                          operation=operation)
         chunks.append(chunk)
     return b''.join(chunks)
-
