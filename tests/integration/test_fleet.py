@@ -124,3 +124,20 @@ def test_device_list_and_no_secrets(fleet):
     assert all(e['changed'] for e in res['fleet'].values())
     for text in (run.stdout, run.stderr, json.dumps(run.results)):
         assert fleet.admin_password not in text
+
+
+def test_power_playbook_fleet_mode_controller_last_and_limit(fleet):
+    import os
+    from tests.integration.runner import REPO
+    reset(fleet, 2)
+    inv = inventory_for(fleet)
+    with open(inv, 'a') as fh:
+        fh.write('    dev9:\n      amt_host: %s\n      amt_is_controller: true\n' % fleet.addresses[5])
+    run = run_playbook(os.path.join(REPO, 'playbooks', 'power.yml'), inv,
+                       {'power_state': 'off', 'power_fleet': True, 'power_targets': 'all'}, limit='dev0,dev1,dev9')
+    assert run.rc == 0, run.stdout[-3000:]
+    sent = [e['device'] for e in fleet.log_entries() if (e['action'] or '').endswith('RequestPowerStateChange')]
+    assert sorted(sent) == sorted(fleet.addresses[i] for i in (0, 1, 5))
+    assert sent[-1] == fleet.addresses[5]            # the controller's own device last
+    assert 'TASK [Group hosts by role in the run]' not in run.stdout     # no task per host on the fleet path
+    assert [fleet.state(a)['power_state'] for a in fleet.addresses] == [8, 8, 2, 2, 2, 8]
