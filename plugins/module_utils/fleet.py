@@ -163,7 +163,7 @@ def run_fleet(operation, params, devices, execute, check_mode=False, diff=False)
     }
     if diff:
         result['diff'] = [dict(before_header=name, after_header=name, before=d.get('before'), after=d.get('after'))
-                          for name, d in diffs.items() if isinstance(d, dict)]
+                          for name, d in ((n, diffs.get(n)) for n in ordered) if isinstance(d, dict)]
     listing = '; '.join('%s: %s' % (name, ordered[name].get('msg', 'failed')) for name in failed[:MSG_LIMIT])
     if len(failed) > MSG_LIMIT:
         listing += '; ... and %d more (see failed_devices)' % (len(failed) - MSG_LIMIT)
