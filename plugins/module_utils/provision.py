@@ -19,6 +19,7 @@ from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient,
 from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
 from ansible_collections.oob.amt.plugins.module_utils.local_access import LocalAccess
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanConnectionError
 
 
 def local_account(params):
@@ -108,8 +109,15 @@ def run(client, params, check_mode=False, diff=False):
         if check_mode and access.enabled_amt and params['state'] == 'present':
             result = _predicted(params, access, {'changed': True, 'actions': list(access.actions)})
         else:
-            result = run_provision(params, _local_factory(params, access), _admin_factory(params, access),
-                                   check_mode=check_mode, diff=diff)
+            try:
+                result = run_provision(params, _local_factory(params, access), _admin_factory(params, access),
+                                       check_mode=check_mode, diff=diff)
+            except WsmanConnectionError as err:
+                if access.path == 'lms' and not access.use_tls and access.state is None:
+                    # the firmware could not be asked over MEI whether it enforces TLS locally (CSME 19 does)
+                    err.hint = ('The firmware may enforce TLS on local ports (CSME 19): set local_tls: always, or let '
+                                'the module read /dev/mei0 (become: true) so it can ask')
+                raise
             result['actions'] = list(access.actions) + result['actions']
             result['changed'] = result['changed'] or bool(access.actions)
         result['local_access'] = access.facts()

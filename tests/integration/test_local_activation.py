@@ -19,15 +19,16 @@ def fleet():
     from tests.simulator.harness import Simulator, pick_first_address
     first = pick_first_address()
     base = first.rsplit('.', 1)[0]
-    addr = ['%s.%d' % (base, i) for i in range(1, 6)]
+    addr = ['%s.%d' % (base, i) for i in range(1, 7)]
     spec = {'devices': {
         addr[0]: {'amt_version': CSME19},                              # TLS enforced on local ports
         addr[1]: {'lms': False},                                       # no LMS: APF over MEI
         addr[2]: {'amt_enabled': False},                               # AMT disabled out of the box
         addr[3]: {'amt_version': CSME19, 'lms': False},                # both: TLS inside an APF channel
         addr[4]: {'network': {'dhcp_enabled': False}, 'host_network': {'dhcp_enabled': True}},
+        addr[5]: {'amt_version': CSME19},                              # TLS enforced, but MEI not readable
     }}
-    with Simulator(devices=5, mode='pre', first_address=first, fleet_spec=spec, extra_args=['--mei']) as sim:
+    with Simulator(devices=6, mode='pre', first_address=first, fleet_spec=spec, extra_args=['--mei']) as sim:
         assert sim.addresses == addr
         yield sim
 
@@ -125,3 +126,14 @@ def test_fix_network_puts_the_whole_port_and_says_what_to_do(fleet):
     assert r['_status'] == 'ok', r
     net = fleet.state(addr)['network']
     assert net['dhcp_enabled'] is False and net.get('ip_sync') is True and net.get('shared_static_ip') is True
+
+
+def test_tls_enforced_without_mei_names_the_fix(fleet):
+    addr = fleet.addresses[5]
+    state = fleet.state(addr)
+    creds = {'prov_local_user': state['local_username'], 'prov_local_password': state['local_password']}
+    r = activate(fleet, addr, prov_mei_device='/nonexistent/mei0', **creds)
+    assert r['_status'] == 'failed' and 'local_tls: always' in r['msg'], r
+    r = activate(fleet, addr, prov_mei_device='/nonexistent/mei0', prov_local_tls='always', **creds)
+    assert r['_status'] == 'ok' and r['changed'] and r['local_access']['tls'] is True, r
+    assert r['local_access']['tls_enforced_local'] is None          # not known without MEI
