@@ -339,6 +339,9 @@ def test_device_tls_playbook_fleet_and_fingerprints(tmp_path):
         for i, addr in enumerate(sim.addresses):
             pinned = yaml.safe_load((fps / ('dev%d.yml' % i)).read_text())['amt_cert_fingerprint']
             assert served_cert(addr).fingerprint(certs.hashes.SHA256()).hex() == pinned
+        pins = yaml.safe_load((fps / 'cert_fingerprints.yml').read_text())['cert_fingerprints']
+        assert sorted(pins) == sorted(sim.addresses)
+        assert all(served_cert(a).fingerprint(certs.hashes.SHA256()).hex() == pins[a] for a in sim.addresses)
         again = run_playbook(book, inv, ev)
         assert again.rc == 0 and changed_tasks(again) == [], changed_tasks(again)
 
