@@ -274,14 +274,26 @@ def _text(value):
 
 
 def enrich(address, port, use_tls, username, password, options):
-    """Authenticated reads: version, provisioning, control mode, UUID, names, power state. Never raises."""
+    """Authenticated reads: version, provisioning, control mode, UUID, names, power state. Never raises.
+
+    Reads only: a read that times out makes the whole enrichment run once more with twice the timeout (a
+    device slow under load is enriched, as its probe is found)."""
+    timeout = options.get('timeout', 5)
+    data = _enrich_once(address, port, use_tls, username, password, options, timeout)
+    if data.get('amt_enrich_timed_out'):
+        data = _enrich_once(address, port, use_tls, username, password, options, timeout * RETRY_FACTOR)
+    data.pop('amt_enrich_timed_out', None)
+    return data
+
+
+def _enrich_once(address, port, use_tls, username, password, options, timeout):
     data = {}
     client = None
     try:
         client = WsmanClient(address, port=port, use_tls=use_tls, username=username, password=password,
                              validate_certs=options.get('validate_certs', True), ca_path=options.get('ca_path'),
                              cert_fingerprint=(options.get('cert_fingerprints') or {}).get(address),
-                             timeout=options.get('timeout', 5), retries=1)
+                             timeout=timeout, retries=1)
         general = client.get('AMT_GeneralSettings')
         setup = client.get('AMT_SetupAndConfigurationService')
         try:
@@ -313,6 +325,8 @@ def enrich(address, port, use_tls, username, password, options):
         data = {'amt_enriched': False, 'amt_enrich_error': 'authentication failed (check the credentials for this range)'}
     except WsmanTLSError as exc:
         data = {'amt_enriched': False, 'amt_enrich_error': 'TLS: %s' % exc.reason}
+    except WsmanTimeoutError as exc:
+        data = {'amt_enriched': False, 'amt_enrich_error': exc.reason, 'amt_enrich_timed_out': True}
     except WsmanError as exc:
         data = {'amt_enriched': False, 'amt_enrich_error': exc.reason}
     except Exception as exc:  # a hostile answer must not kill the worker: the device stays, unenriched
