@@ -48,13 +48,20 @@ options:
       validate_certs:
         description: See O(validate_certs).
         type: bool
+      last:
+        description:
+          - Start this device only after every other device has finished (the device of the machine that runs
+            Ansible, so that powering it off or resetting it cannot cut the others short).
+        type: bool
+        default: false
   targets:
     description:
       - Fleet path with an inventory host pattern (V(amt), V(floor3:&amt_powered_off), V(~pc-0[0-9])). The pattern
         is resolved against the play's inventory within C(--limit) (a sliced AWX job sees only its slice), and
         each host becomes a device with the variables the collection's playbooks pass - C(amt_host) (or
         C(ansible_host), or the inventory name), C(amt_password), C(amt_username), C(amt_ca_path),
-        C(amt_cert_fingerprint), C(amt_validate_certs).
+        C(amt_cert_fingerprint), C(amt_validate_certs); a host with C(amt_is_controller) true runs last (see
+        O(devices[].last)).
       - Resolved by the action plugin on the controller; use it in a C(run_once) task.
     type: str
   fleet_workers:

@@ -25,7 +25,7 @@ except ImportError:     # pragma: no cover - Python 2 only
 
 # Per-device keys a `devices` entry may set; everything else comes from the task's own options.
 DEVICE_KEYS = ('name', 'host', 'port', 'use_tls', 'username', 'password', 'ca_path', 'cert_fingerprint',
-               'validate_certs')
+               'validate_certs', 'last')
 
 FLEET_ARGSPEC = dict(
     devices=dict(type='list', elements='dict', options=dict(
@@ -38,6 +38,7 @@ FLEET_ARGSPEC = dict(
         ca_path=dict(type='path'),
         cert_fingerprint=dict(type='str'),
         validate_certs=dict(type='bool'),
+        last=dict(type='bool', default=False),
     )),
     targets=dict(type='str'),
     fleet_workers=dict(type='int', default=50),
@@ -93,7 +94,7 @@ def check_fleet_params(params):
 def _device_params(params, device):
     merged = dict((k, v) for k, v in params.items() if k not in FLEET_KEYS)
     for key in DEVICE_KEYS:
-        if key != 'name' and key in device:
+        if key not in ('name', 'last') and key in device:
             merged[key] = device[key]
     return merged
 
@@ -139,12 +140,14 @@ def run_fleet(operation, params, devices, execute, check_mode=False, diff=False)
                 if warning not in warnings:
                     warnings.append(warning)
 
-    if workers <= 1 or ThreadPoolExecutor is None:
-        for device in devices:
-            one(device)
-    else:
+    # devices marked last (the controller's own device) start only when every other device has finished
+    for group in ([d for d in devices if not d.get('last')], [d for d in devices if d.get('last')]):
+        if workers <= 1 or ThreadPoolExecutor is None or len(group) <= 1:
+            for device in group:
+                one(device)
+            continue
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            for future in [pool.submit(one, device) for device in devices]:
+            for future in [pool.submit(one, device) for device in group]:
                 future.result()
     ordered = dict((d['name'], entries[d['name']]) for d in devices)
     failed = [name for name, e in ordered.items() if e['failed']]

@@ -15,8 +15,8 @@ or `targets` (an inventory host pattern). The action plugin resolves `targets` a
 within --limit (the serial batch and failed-host restrictions of the running play do not apply: the
 pattern names the devices, not the host the task runs for) into `devices`, each with the connection
 variables the collection's playbooks pass (amt_host or ansible_host, amt_password, amt_username,
-amt_ca_path, amt_cert_fingerprint, amt_validate_certs), then runs the whole fleet in this process (or,
-off the local path, hands the list to the module).
+amt_ca_path, amt_cert_fingerprint, amt_validate_certs; amt_is_controller marks the device to run last),
+then runs the whole fleet in this process (or, off the local path, hands the list to the module).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,6 +27,7 @@ import os
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.oob.amt.plugins.module_utils.device import argument_spec, execute
@@ -57,6 +58,8 @@ def resolve_targets(pattern, task_vars):
         for var, option in TARGET_VARS:
             if var in hv and hv[var] is not None:
                 device[option] = hv[var]
+        if 'amt_is_controller' in hv and boolean(hv['amt_is_controller'], strict=False):
+            device['last'] = True
         devices.append(device)
     return devices
 
