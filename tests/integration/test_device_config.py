@@ -373,3 +373,41 @@ def test_smb_mode_sets_host_name_domain_and_network(tmp_path):
         refused = run_playbook(book, str(inv), ev)
         assert refused.rc != 0 and 'host DHCP + AMT static' in refused.stdout
         assert sim.state(addr)['network']['dhcp_enabled'] is True
+
+
+def test_amt_tls_mutual_with_console_certificates(tmp_path):
+    """mode: mutual - the client CA becomes a trusted root; afterwards only consoles with its certificates get in."""
+    import datetime
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from ansible_collections.oob.amt.plugins.module_utils.amt.tls import load_ca
+    from tests.simulator.harness import Simulator
+    zone = str(tmp_path / 'zone')
+    make_zone(zone)
+    ca, ca_key = load_ca(zone)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    console = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'console')]))
+               .issuer_name(ca.subject).public_key(key.public_key()).serial_number(7)
+               .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+               .sign(ca_key, certs.hashes.SHA256()))
+    (tmp_path / 'console.pem').write_bytes(console.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / 'console.key').write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                             serialization.PrivateFormat.PKCS8,
+                                                             serialization.NoEncryption()))
+    client = {'client_cert': str(tmp_path / 'console.pem'), 'client_key': str(tmp_path / 'console.key')}
+    with Simulator(devices=1, mode='acm') as sim:
+        addr = sim.addresses[0]
+        task = _tls_task(zone, mode='mutual', client_ca=os.path.join(zone, 'ca.crt'), **client)
+        first = run_playbook(play(tmp_path, [task]), inventory_for(sim, [addr]), diff=True)
+        res = first.task('TLS', 'dev0')['result']
+        assert first.rc == 0 and res['changed'] and res['after']['settings']['remote']['mutual_authentication'], \
+            first.stdout[-3000:]
+        with WsmanClient(addr, password=sim.admin_password, ca_path=os.path.join(zone, 'ca.crt'), **client) as ok:
+            ok.get('AMT_GeneralSettings')
+        with pytest.raises(Exception):
+            with WsmanClient(addr, password=sim.admin_password, ca_path=os.path.join(zone, 'ca.crt')) as bare:
+                bare.get('AMT_GeneralSettings')
+        again = run_playbook(play(tmp_path, [task]), inventory_for(sim, [addr], amt_ca_path=os.path.join(zone, 'ca.crt')))
+        assert not again.task('TLS', 'dev0')['result']['changed']
