@@ -27,6 +27,7 @@ import select
 import socket
 import stat
 import struct
+import threading
 import uuid
 
 MEI_DEVICES = ('/dev/mei0', '/dev/mei')
@@ -66,6 +67,11 @@ class HeciConnection(object):
         self._open = opener
         self._ioctl = ioctl
         self.closed = False
+        # close() may come from another thread while a reader waits in recv() (host/lme.py): the lock orders the
+        # read against the close (no read of a descriptor that was closed, or whose number was reused), and the
+        # wake pipe ends the reader's select at once instead of leaving it on a closed descriptor.
+        self._lock = threading.Lock()
+        self._wake = None
 
     # -- connect --------------------------------------------------------------------------
     def connect(self):
@@ -139,22 +145,33 @@ class HeciConnection(object):
             raise MEIError('writing to the MEI device failed (%s)' % (exc.strerror or exc))
 
     def recv(self, timeout=None):
-        """One message; MEITimeout when none arrives within timeout (None: wait)."""
+        """One message; MEITimeout when none arrives within timeout (None: wait); MEIError when the connection is
+        closed, also by close() from another thread while this one waits."""
         self._ensure()
         size = max(self.max_message or 4096, 4096)
+        with self._lock:
+            if self.closed:
+                raise MEIError('the MEI connection is closed')
+            if self._wake is None:
+                self._wake = os.pipe()
+            fd, wake = self.fileno(), self._wake[0]
         try:
-            if timeout is not None:
-                ready, _w, _x = select.select([self.fileno()], [], [], timeout)
-                if not ready:
-                    raise MEITimeout('no answer from the MEI client within %gs' % timeout)
-            if self.sock is not None:
-                self.sock.settimeout(None)
-                data = self.sock.recv(size)
-            else:
-                data = os.read(self.fd, size)
+            ready, _w, _x = select.select([fd, wake], [], [], timeout)
+            if not ready:
+                raise MEITimeout('no answer from the MEI client within %gs' % timeout)
+            with self._lock:
+                if self.closed or wake in ready:
+                    raise MEIError('the MEI connection is closed')
+                if self.sock is not None:
+                    self.sock.settimeout(None)
+                    data = self.sock.recv(size)
+                else:
+                    data = os.read(self.fd, size)
         except MEIError:
             raise
         except (OSError, ValueError) as exc:
+            if self.closed:
+                raise MEIError('the MEI connection is closed')
             raise MEIError('reading from the MEI device failed (%s)' % (getattr(exc, 'strerror', None) or exc))
         if not data:
             raise MEIError('the MEI client closed the connection')
@@ -166,13 +183,28 @@ class HeciConnection(object):
 
     def close(self):
         self.closed = True
-        if self.sock is not None:
+        if self._wake is not None:
             try:
-                self.sock.close()
-            finally:
-                self.sock = None
-        if self.fd is not None:
-            try:
-                os.close(self.fd)
-            finally:
-                self.fd = None
+                os.write(self._wake[1], b'x')      # a reader waiting in select() wakes up and sees closed
+            except OSError:
+                pass
+        with self._lock:
+            if self.sock is not None:
+                try:
+                    self.sock.close()
+                finally:
+                    self.sock = None
+            if self.fd is not None:
+                try:
+                    os.close(self.fd)
+                finally:
+                    self.fd = None
+            wake, self._wake = self._wake, None
+        if wake is not None:
+            # the reader has left select() (it reads only under the lock, after checking closed) or never entered
+            # it with this pipe; a select still running on it sees the write end closed (readable: EOF)
+            for end in wake:
+                try:
+                    os.close(end)
+                except OSError:
+                    pass

@@ -258,3 +258,43 @@ def test_uuid_of_the_stand_in_is_sent_in_the_version(standin):
         assert uuid.UUID(bytes_le=msg['uuid']) == uuid.UUID(standin.state(addr)['uuid'])
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize('timeout', [None, 5.0])
+def test_close_from_another_thread_ends_a_waiting_recv_cleanly(timeout):
+    # issue 13: the oob-amt-lme reader waits in recv() while the session is closed by the module thread; before,
+    # close() dropped the descriptor under the reader, which then called os.read(None, ...) (TypeError in the
+    # thread) or waited on a closed descriptor until its timeout.
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    conn = heci.HeciConnection(heci.LME_GUID)
+    conn.sock = ours
+    outcome = {}
+
+    def reader():
+        started = time.monotonic()
+        try:
+            conn.recv(timeout)
+        except BaseException as exc:      # pylint: disable=broad-except
+            outcome['exc'] = exc
+        outcome['took'] = time.monotonic() - started
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    time.sleep(0.2)
+    conn.close()
+    thread.join(3)
+    theirs.close()
+    assert not thread.is_alive()
+    assert type(outcome['exc']) is heci.MEIError, outcome      # pylint: disable=unidiomatic-typecheck
+    assert 'closed' in str(outcome['exc'])
+    assert outcome['took'] < 1.5
+    # a message already waiting is still read before a close, and a closed connection refuses recv at once
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    conn = heci.HeciConnection(heci.LME_GUID)
+    conn.sock = ours
+    theirs.send(b'hello')
+    assert conn.recv(1) == b'hello'
+    conn.close()
+    theirs.close()
+    with pytest.raises(heci.MEIError):
+        conn.recv(1)
