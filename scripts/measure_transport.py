@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Transport figures against the simulator: exchanges, TCP connections, TLS handshakes (full/resumed), wall time
 and CPU for one power-status read per device (Get + Enumerate, as amt_power state=status does).
 

@@ -1,11 +1,33 @@
 #!/usr/bin/env bash
 # ansible-test sanity without docker: a real ansible_collections/oob/amt copy, --python set,
 # and a local stand-in for ansible-test's pip bootstrap (its download site is unreachable here).
+#
+# Every run works in its own directory (mktemp), so concurrent runs cannot clobber each other:
+# the collection copy lives there, and so does HOME, because ansible-test keeps its pip bootstrap
+# and its per-test virtual environments under ~/.ansible/test. The shared ~/.ansible/test/venv is
+# only read: it seeds the run's copy (hard links when possible); a run that finds a venv missing
+# or half built (no marker.txt) builds it in its own copy and never touches the shared one.
+# Set SANITY_KEEP=1 to keep the run directory (printed at the end) for inspection.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venv"
-cache="$HOME/.ansible/test/cache"
+real_home=$HOME
+run=$(mktemp -d "${TMPDIR:-/tmp}/oob-sanity.XXXXXX")
+cleanup() {
+  if [ "${SANITY_KEEP:-0}" = 1 ]; then echo "sanity run directory kept: $run" >&2; else rm -rf "$run"; fi
+}
+trap cleanup EXIT
+home="$run/home"
+cache="$home/.ansible/test/cache"
 mkdir -p "$cache"
+if [ -d "$real_home/.ansible/test/venv" ]; then
+  cp -al "$real_home/.ansible/test/venv" "$home/.ansible/test/venv" 2>/dev/null \
+    || { rm -rf "$home/.ansible/test/venv"; cp -a "$real_home/.ansible/test/venv" "$home/.ansible/test/venv"; }
+fi
+# pip's configuration (proxy CA) and download cache stay the user's own.
+for d in .config .cache; do
+  [ -e "$real_home/$d" ] && ln -s "$real_home/$d" "$home/$d"
+done
 for ver in 24_2 25_2 25_0 24_0; do
   cat > "$cache/get_pip_${ver}.py" <<'PY'
 # Stand-in for get-pip.py: bootstrap pip from the interpreter's own ensurepip, then install
@@ -18,18 +40,16 @@ subprocess.check_call([sys.executable, '-m', 'ensurepip', '--upgrade'])
 subprocess.check_call([sys.executable, '-m', 'pip', 'install'] + args)
 PY
 done
-dest="$root/build/sanity/ansible_collections/oob/amt"
-rm -rf "$root/build/sanity"
+dest="$run/ansible_collections/oob/amt"
 mkdir -p "$dest"
 cd "$root"
 git ls-files -co --exclude-standard | while read -r f; do [ -e "$f" ] && printf '%s\n' "$f"; done \
   | tar -cf - -T - | tar -xf - -C "$dest"
 cd "$dest"
-# The copy lives under build/ (ignored by our own repository): give it a repository of its own so
-# ansible-test lists exactly these files.
+# The copy gets a repository of its own so ansible-test lists exactly these files.
 git init -q .
 git add -A .
 git -c user.name=sanity -c user.email=sanity@localhost commit -qm sanity
 skip=()
 command -v shellcheck >/dev/null || skip+=(--skip-test shellcheck)
-PATH="$venv/bin:$PATH" ansible-test sanity --python 3.11 --color no "${skip[@]}" "$@"
+HOME="$home" PATH="$venv/bin:$PATH" ansible-test sanity --python 3.11 --color no "${skip[@]}" "$@"

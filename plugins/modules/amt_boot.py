@@ -77,7 +77,7 @@ fleet_summary:
   sample: {"total": 500, "ok": 499, "failed": 1, "changed": 250, "failed_percentage": 0.2,
            "max_fail_percentage": 1.0, "workers": 50}
 failed_devices:
-  description: Fleet path. Names of the devices that failed (their errors are in RV(fleet) and the first ones in RV(msg)).
+  description: Fleet path. Names of the devices that failed (their errors are in RV(fleet) and the first ones in C(msg)).
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str

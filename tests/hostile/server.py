@@ -379,7 +379,7 @@ def wrong_name_context():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', maxsplit=1)[0])
     parser.add_argument('--listen', action='append', default=[], help='ADDR:PORT=SCENARIO (plain HTTP)')
     parser.add_argument('--listen-tls', action='append', default=[], help='ADDR:PORT=SCENARIO (TLS, wrong name)')
     parser.add_argument('--upstream', help='simulator device ADDR:PORT (plain HTTP) for real answers')

@@ -118,8 +118,8 @@ def test_fix_network_puts_the_whole_port_and_says_what_to_do(fleet):
     assert r['_status'] == 'failed' and 'fix_network: true' in r['msg']
     r = activate(fleet, addr, prov_host_dhcp=False)                     # host static + AMT static: supported
     assert r['_status'] == 'ok' and r['changed'], r
-    fleet.patch(addr, provisioning_state=0, control_mode=0, network=dict(fleet.state(addr)['network'],
-                                                                             dhcp_enabled=True))
+    fleet.patch(addr, provisioning_state=0, control_mode=0,
+                network=dict(fleet.state(addr)['network'], dhcp_enabled=True))
     r = activate(fleet, addr, prov_host_dhcp=False)                     # host static + AMT DHCP
     assert r['_status'] == 'failed' and 'fix_network' in r['msg'] and 'IP sync' in r['msg'], r
     r = activate(fleet, addr, prov_host_dhcp=False, prov_fix_network=True)

@@ -4,7 +4,7 @@ Each rule names its source; docs/dev/fidelity.md lists them with what is unverif
 A device state key overrides the version default where one is named.
 """
 
-from tests.simulator.mei_standin import amt_enabled, local_tls_enforced  # noqa: F401 - one place to look
+from tests.simulator.mei_standin import amt_enabled, local_tls_enforced  # noqa: F401 pylint: disable=unused-import
 
 
 def version(device):

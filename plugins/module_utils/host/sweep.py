@@ -29,8 +29,8 @@ import time
 CLOSED_ERRNOS = frozenset(e for e in (getattr(errno, n, None) for n in (
     'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN',
     'EACCES', 'EPERM')) if e is not None)
-IN_PROGRESS = frozenset(e for e in (getattr(errno, n, None) for n in ('EINPROGRESS', 'EWOULDBLOCK', 'EAGAIN',
-                                                                        'EALREADY')) if e is not None)
+IN_PROGRESS = frozenset(e for e in (getattr(errno, n, None) for n in (
+    'EINPROGRESS', 'EWOULDBLOCK', 'EAGAIN', 'EALREADY')) if e is not None)
 
 
 class _Pending(object):

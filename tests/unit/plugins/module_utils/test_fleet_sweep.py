@@ -104,8 +104,8 @@ def test_sweep_open_closed_and_names():
     port = srv.getsockname()[1]
     try:
         stats = {}
-        out = dict((a, s) for a, s, _r in connect_sweep(['127.0.0.1', '127.0.0.2', 'some-name'], [port], timeout=1.0,
-                                                          in_flight=8, stats=stats))
+        out = dict((a, s) for a, s, _r in connect_sweep(['127.0.0.1', '127.0.0.2', 'some-name'], [port],
+                                                        timeout=1.0, in_flight=8, stats=stats))
     finally:
         srv.close()
     assert out == {'127.0.0.1': 'open', '127.0.0.2': 'closed', 'some-name': 'open'}
@@ -115,5 +115,5 @@ def test_sweep_open_closed_and_names():
 def test_sweep_bounded_and_lazy():
     stats = {}
     addresses = ('127.0.%d.%d' % (i // 250, i % 250 + 1) for i in range(3000))
-    count = sum(1 for _ in connect_sweep(addresses, [1, 2], timeout=1.0, in_flight=64, stats=stats))
+    count = sum(1 for _item in connect_sweep(addresses, [1, 2], timeout=1.0, in_flight=64, stats=stats))
     assert count == 3000 and stats['closed'] == 3000 - stats['open'] and stats['peak_sockets'] <= 64

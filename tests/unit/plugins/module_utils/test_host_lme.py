@@ -58,7 +58,7 @@ def test_change_enabled_flags_and_requests():
     # rpc-go internal/amt/commands.go ChangeEnabledResponse: bit0 transition allowed, bit1 enabled, bit6 TLS
     # enforced on local ports, bit7 new interface
     assert mei.decode_change_enabled(b'\xc3') == {'transition_allowed': True, 'amt_enabled': True,
-                                                   'tls_enforced_local': True, 'new_interface': True, 'raw': 0xc3}
+                                                  'tls_enforced_local': True, 'new_interface': True, 'raw': 0xc3}
     assert mei.decode_change_enabled(b'\x81')['amt_enabled'] is False
     assert mei.IS_CHANGE_TO_AMT_ENABLED == b'\x05\x02\x51\x10'
     assert mei.encode_set_operational_state(True) == b'\x05\x03\x53\x10\x01'

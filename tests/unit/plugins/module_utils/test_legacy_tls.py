@@ -40,7 +40,7 @@ def legacy_server(tmp_path_factory):
         listener.settimeout(0.2)
         while not stop.is_set():
             try:
-                conn, _ = listener.accept()
+                conn, _addr = listener.accept()
             except socket.timeout:
                 continue
             try:

@@ -30,7 +30,7 @@ def test_success_keeps_the_result_and_adds_exchanges():
 def test_amt_error_names_device_and_operation_with_details():
     def run(client, params, check_mode=False, diff=False):
         raise AmtError('the device said no', return_value=2)
-    result, _ = execute(_op(run), BASE)
+    result, _exchanges = execute(_op(run), BASE)
     assert result['failed'] and result['msg'] == 'AMT device 192.0.2.7: frobnicate thing: the device said no'
     assert result['return_value'] == 2 and result['exchanges'] == 0
 
@@ -47,7 +47,7 @@ def test_amt_error_with_its_own_step_and_on_failure_extras():
 def test_wsman_error_goes_through_error_result_with_the_operation():
     def run(client, params, check_mode=False, diff=False):
         raise WsmanAuthError('authentication failed', host='192.0.2.7')
-    result, _ = execute(_op(run), BASE)
+    result, _exchanges = execute(_op(run), BASE)
     assert result['failed'] and '192.0.2.7' in result['msg'] and 'frobnicate thing' in result['msg']
 
 
@@ -56,9 +56,9 @@ def test_bad_input_is_reported_as_is_before_any_client():
 
     def prepare(params):
         raise AmtError('option what: not a thing')
-    result, _ = execute(_op(lambda *a, **k: calls.append(1), prepare=prepare), BASE)
+    result, _exchanges = execute(_op(lambda *a, **k: calls.append(1), prepare=prepare), BASE)
     assert result == {'failed': True, 'msg': 'option what: not a thing'} and calls == []
-    result, _ = execute(_op(lambda *a, **k: calls.append(1)), dict(BASE, host=None))
+    result, _exchanges = execute(_op(lambda *a, **k: calls.append(1)), dict(BASE, host=None))
     assert result['msg'].startswith('option host is required') and calls == []
 
 
