@@ -39,6 +39,7 @@ CONNECTION_ARGSPEC = dict(
     cert_fingerprint=dict(type='str'),
     timeout=dict(type='float', default=30),
     legacy_tls_ciphers=dict(type='bool', default=False),
+    allow_legacy_digest=dict(type='bool', default=False),
 )
 
 # WsmanClient keyword arguments (legacy_tls_ciphers is folded into ciphers by client_from_params)
@@ -62,10 +63,19 @@ def effective_ciphers(params):
     return '%s:%s:!aNULL:!eNULL:!MD5:!DSS:!AESCCM' % (ciphers or MODERN_CIPHERS, LEGACY_RSA_CIPHERS)
 
 
+LEGACY_DIGEST_WARNING = ('allow_legacy_digest is true: a digest challenge without qop (RFC 2069) from %s is answered; '
+                         'it has no client nonce and no replay protection. Use it only for firmware that offers nothing '
+                         'else, and update that firmware')
+
+
 def legacy_tls_warnings(params):
+    """The warnings for the opt-ins that weaken the session: legacy TLS ciphers, legacy digest."""
+    warnings = []
     if params.get('legacy_tls_ciphers') and params.get('use_tls') is not False:
-        return [LEGACY_TLS_WARNING % (params.get('host') or 'the device')]
-    return []
+        warnings.append(LEGACY_TLS_WARNING % (params.get('host') or 'the device'))
+    if params.get('allow_legacy_digest'):
+        warnings.append(LEGACY_DIGEST_WARNING % (params.get('host') or 'the device'))
+    return warnings
 
 
 def connection_argspec(**extra):
@@ -143,14 +153,20 @@ def client_from_params(params, **overrides):
     return WsmanClient(**kwargs)
 
 
+# One wording for an unprotected session: '<option> is false: <what is exposed>; <what to do>'.
 PLAINTEXT_WARNING = ('use_tls is false: the AMT session (digest-protected, but not encrypted) travels in plain text '
                      'on port %s; CSME 16.1 and later refuse it from the network')
+UNVERIFIED_WARNING = ('validate_certs is false: the AMT session is encrypted, but the certificate of %s is not '
+                      'checked, so anyone on the path can pose as the device; set ca_path or cert_fingerprint instead')
 
 
 def plaintext_warnings(params):
-    """The one warning about a plaintext session, as a list (empty when TLS is used)."""
+    """The one warning about an unprotected session (plain text, or TLS without any certificate check), as a
+    list (empty when TLS is used and the device is authenticated by a CA or a pinned fingerprint)."""
     if params.get('use_tls') is False:
         return [PLAINTEXT_WARNING % (params.get('port') or 16992)]
+    if params.get('validate_certs') is False and not params.get('cert_fingerprint'):
+        return [UNVERIFIED_WARNING % (params.get('host') or 'the device')]
     return []
 
 

@@ -9,8 +9,9 @@ __metaclass__ = type
 import datetime
 import re
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation, OutcomeLost, write_or_reread
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import Datetime, Embedded, Interval
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
 MAX_ALARMS = 5
 INTERVAL_ALIASES = {'hourly': 'PT1H', 'daily': 'P1D', 'weekly': 'P7D'}
@@ -119,6 +120,79 @@ def _template(name, start, interval, delete_on_completion):
     return Embedded('IPS_AlarmClockOccurrence', props)
 
 
+def _describe_alarms(alarms):
+    return 'alarms %s' % (', '.join('%s (%s)' % (a['name'], a['start']) for a in alarms) or 'none')
+
+
+def _warn(result, out):
+    if isinstance(out, OutcomeLost):
+        result.setdefault('warnings', []).append(out.warning)
+
+
+def _delete(client, name, result):
+    out = write_or_reread(client, 'the deletion of alarm %s' % name,
+                          lambda: client.delete('IPS_AlarmClockOccurrence', {'InstanceID': name}),
+                          lambda: read_alarms(client), lambda found: not any(a['name'] == name for a in found),
+                          describe=_describe_alarms)
+    _warn(result, out)
+
+
+def _add(client, alarm, result):
+    def present(found):
+        return any(a['name'] == alarm['name'] and _same_series(a, alarm) for a in found)
+    out = write_or_reread(client, 'AddAlarm %s' % alarm['name'],
+                          lambda: client.invoke('AMT_AlarmClockService', 'AddAlarm',
+                                                [('AlarmTemplate', _template(alarm['name'], alarm['start'],
+                                                                             alarm['interval'],
+                                                                             alarm['delete_on_completion']))]),
+                          lambda: read_alarms(client), present, describe=_describe_alarms)
+    _warn(result, out)
+
+
+def _next_start(alarm, now=None):
+    """The start of an existing alarm as AddAlarm accepts it again (firmware refuses a past start): the next
+    occurrence of a recurring alarm, or None for a one-shot alarm whose time has passed."""
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    try:
+        when = datetime.datetime.strptime(alarm['start'], '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
+    step = _normalise_interval(alarm['interval'])
+    if when <= now:
+        if not isinstance(step, int) or step <= 0:
+            return None
+        periods = int((now - when).total_seconds() // (step * 60)) + 1
+        when += datetime.timedelta(minutes=step * periods)
+    return when.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _replace(client, existing, wanted, result):
+    """Move an alarm: the firmware refuses a second alarm with the same InstanceID, so the old one is deleted first
+    and put back when adding the new one fails. A failure says what the device holds now and changed says
+    whether it differs from before."""
+    if not existing:
+        _add(client, wanted, result)
+        return
+    _delete(client, existing['name'], result)
+    try:
+        _add(client, wanted, result)
+    except (AmtError, WsmanError) as err:
+        reason = err.msg if isinstance(err, AmtError) else err.message
+        restore = dict(existing, start=_next_start(existing))
+        try:
+            if restore['start'] is None:
+                raise AlarmError('a one-shot alarm whose time has passed cannot be added again')
+            _add(client, restore, {})
+        except (AmtError, WsmanError) as again:
+            raise AlarmError('adding the new alarm failed after the old one was deleted (%s), and putting the old one '
+                             'back failed too (%s): the device no longer holds alarm %s'
+                             % (reason, again.msg if isinstance(again, AmtError) else again.message, existing['name']),
+                             changed=True, alarm=None)
+        raise AlarmError('adding the new alarm failed (%s); the old alarm was put back (start %s), so the device is '
+                         'unchanged' % (reason, restore['start']), changed=False,
+                         alarm=restore)
+
+
 def run_alarm(client, params, check_mode=False, diff=False):
     name = params['name']
     validate_name(name)
@@ -135,7 +209,7 @@ def run_alarm(client, params, check_mode=False, diff=False):
             result['changed'] = True
             result['alarm'] = None
             if not check_mode:
-                client.delete('IPS_AlarmClockOccurrence', {'InstanceID': name})
+                _delete(client, name, result)
     else:
         same = existing and _same_series(existing, wanted) and \
             bool(existing['delete_on_completion']) == wanted['delete_on_completion']
@@ -147,11 +221,7 @@ def run_alarm(client, params, check_mode=False, diff=False):
             result['alarm'] = wanted
             result['replaced'] = bool(existing)
             if not check_mode:
-                if existing:
-                    client.delete('IPS_AlarmClockOccurrence', {'InstanceID': name})
-                client.invoke('AMT_AlarmClockService', 'AddAlarm',
-                              [('AlarmTemplate', _template(name, wanted['start'], wanted['interval'],
-                                                           wanted['delete_on_completion']))])
+                _replace(client, existing, wanted, result)
     if diff:
         result['diff'] = {'before': existing or {}, 'after': result['alarm'] or {}}
     result['exchanges'] = client.exchanges

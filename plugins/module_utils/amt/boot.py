@@ -7,8 +7,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import INSTANCE_IDS, power_state_name
-from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError, read_power, request_power
-from ansible_collections.oob.amt.plugins.module_utils.amt.operation import Operation
+from ansible_collections.oob.amt.plugins.module_utils.amt.power import PowerError, change_power, read_power
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import Operation, OutcomeLost, write_or_reread
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import EPR
 
 DEVICES = ('pxe', 'hdd', 'cdrom', 'bios_setup', 'usb')
@@ -116,15 +116,27 @@ def run_boot(client, params, check_mode=False, diff=False):
     # BIOS setup/pause in the Put (MeshCommander index.html powerActionResponse: ChangeBootOrder(null) ->
     # Put AMT_BootSettingData -> SetBootConfigRole(1) -> ChangeBootOrder(source or null)).
     client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder', [])
+    warnings = []
     if settings_change:
-        client.put('AMT_BootSettingData', wanted, {'InstanceID': INSTANCE_IDS['boot_setting_data']})
+        selectors = {'InstanceID': INSTANCE_IDS['boot_setting_data']}
+        out = write_or_reread(client, 'the AMT_BootSettingData update',
+                              lambda: client.put('AMT_BootSettingData', wanted, selectors),
+                              lambda: client.get('AMT_BootSettingData', selectors),
+                              lambda found: all(found.get(k) == v for k, v in settings_change.items()),
+                              describe=lambda found: 'boot settings %s' % dict((k, found.get(k)) for k in settings_change))
+        if isinstance(out, OutcomeLost):
+            warnings.append(out.warning)
     config = EPR('CIM_BootConfigSetting', {'InstanceID': INSTANCE_IDS['boot_config']})
     client.invoke('CIM_BootService', 'SetBootConfigRole', [('BootConfigSetting', config), ('Role', 1)])
     if source:
         client.invoke('CIM_BootConfigSetting', 'ChangeBootOrder',
                       [('Source', EPR('CIM_BootSourceSetting', {'InstanceID': source}))])
     if power is not None:
-        request_power(client, power, state)
+        warning = change_power(client, power, state)
+        if warning:
+            warnings.append(warning)
+    if warnings:
+        result['warnings'] = warnings
     result['exchanges'] = client.exchanges
     return result
 

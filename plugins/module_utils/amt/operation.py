@@ -11,6 +11,15 @@ way for every device module, in a module process or in the controller-side actio
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.constants import return_value_meaning
+from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError, WsmanOutcomeUnknownError
+
+# Every WsmanReturnValueError names its meaning again: wsman/ knows no AMT tables, so the AMT layer hands its lookup
+# to every client (contracts.md section 1, WsmanClient.default_return_value_meaning). Every AMT operation imports
+# this file, so any client a module makes (device.py, provision.py, amt/users.py, amt/tls.py ...) has it.
+WsmanClient.default_return_value_meaning = staticmethod(return_value_meaning)
+
 
 class AmtError(Exception):
     """An AMT operation refused or failed in a way the user can act on.
@@ -25,6 +34,43 @@ class AmtError(Exception):
         self.msg = msg
         self.operation = operation
         self.details = details
+
+
+class OutcomeLost(object):
+    """What write_or_reread returns when a write's answer was lost and a re-read shows it took effect."""
+
+    def __init__(self, found, warning):
+        self.found = found
+        self.warning = warning
+
+
+def write_or_reread(client, what, write, reread, done, describe=repr):
+    """Send one write; if its outcome is unknown (sent, no answer: WsmanOutcomeUnknownError, never re-sent by the
+    client), re-read the state and report what it shows instead of guessing.
+
+    write()        sends the write and returns its output
+    reread()       reads the state again (a fresh exchange)
+    done(found)    whether the state read shows the write took effect (True), or cannot tell / did not (False)
+    Returns the write's output, or an OutcomeLost (found, warning) when the answer was lost but the device is in
+    the asked state. Raises AmtError naming `what` when the re-read fails or does not show the asked state: the
+    outcome is unknown, and the message says what the device showed.
+    """
+    try:
+        return write()
+    except WsmanOutcomeUnknownError as err:
+        how = 'the deadline passed' if err.details.get('timed_out') else 'the connection closed'
+        lost = '%s was sent but its answer was lost (%s: %s)' % (what, how, err.reason)
+        try:
+            found = reread()
+        except WsmanError as again:
+            raise AmtError('%s; re-reading the state failed too (%s), so the outcome is unknown: read the state (amt_info '
+                           'or the task in check mode) before repeating it' % (lost, again.reason),
+                           outcome='unknown')
+        if done(found):
+            return OutcomeLost(found, '%s; the device now shows %s, so it is reported as done' % (lost, describe(found)))
+        raise AmtError('%s; the device now shows %s, which does not tell whether it acted, so the outcome is unknown: '
+                       'read the state (amt_info or the task in check mode) before repeating it'
+                       % (lost, describe(found)), outcome='unknown', found=describe(found))
 
 
 def _always(params):
@@ -68,4 +114,4 @@ class Operation(object):
         self.fleet = fleet
 
 
-__all__ = ['AmtError', 'Operation']
+__all__ = ['AmtError', 'Operation', 'OutcomeLost', 'write_or_reread']

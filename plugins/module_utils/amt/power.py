@@ -13,7 +13,7 @@ import time
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     MANAGED_SYSTEM_SELECTORS, OFF_STATES, REQUEST_POWER_STATES, power_state_name, return_value_meaning)
-from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation, OutcomeLost, write_or_reread
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import EPR
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 
@@ -94,6 +94,32 @@ def request_power(client, value, current):
                             '; '.join(_refusal_causes(value, current))), return_value=rv, return_meaning=meaning)
 
 
+def _reached(target, current):
+    return current == target or (target in OFF_STATES and current in OFF_STATES)
+
+
+def change_power(client, value, current, settle=None):
+    """RequestPowerStateChange, with the re-read when its answer is lost (write_or_reread): returns None, or the
+    warning when the answer was lost and the device now shows the resulting state. A request whose resulting
+    state is the state before (reset, cycle of a running host) cannot be confirmed by a read: outcome unknown.
+    settle: seconds to wait for the resulting state on the re-read (the task's wait_timeout when wait is set)."""
+    target = RESULTING_STATE.get(value, current)
+
+    def reread():
+        if settle:
+            try:
+                return wait_for(client, target, settle)
+            except PowerError:
+                pass
+        return read_power(client)
+
+    out = write_or_reread(client, 'the power state %s request (%d)' % (power_state_name(value), value),
+                          lambda: request_power(client, value, current), reread,
+                          lambda found: target != current and _reached(target, found[0]),
+                          describe=lambda found: 'power state %s' % power_state_name(found[0]))
+    return out.warning if isinstance(out, OutcomeLost) else None
+
+
 def wait_for(client, target, timeout, interval=2.0):
     deadline = time.monotonic() + timeout
     while True:
@@ -136,7 +162,9 @@ def run_power(client, params, check_mode=False, diff=False):
         expected = RESULTING_STATE.get(value, current)
         result['power_state']['after'] = _describe(expected)
         if not check_mode:
-            request_power(client, value, current)
+            warning = change_power(client, value, current, settle=params.get('wait') and (params.get('wait_timeout') or 120))
+            if warning:
+                result['warnings'] = [warning]
             if params.get('wait'):
                 reached, available = wait_for(client, expected, params.get('wait_timeout') or 120)
                 result['power_state']['after'] = _describe(reached)
@@ -152,4 +180,4 @@ def run_power(client, params, check_mode=False, diff=False):
 OPERATION = Operation(OPTIONS, run_power, name=lambda params: 'power %s' % params['state'], prepare=prepare,
                       fleet=True)
 
-__all__ = ['OPERATION', 'run_power', 'read_power', 'plan', 'PowerError', 'STATES', 'WsmanError']
+__all__ = ['OPERATION', 'run_power', 'read_power', 'change_power', 'plan', 'PowerError', 'STATES', 'WsmanError']
