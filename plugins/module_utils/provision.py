@@ -16,6 +16,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtEr
 from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import CONSTRAINTS, OPTIONS, run_provision
 from ansible_collections.oob.amt.plugins.module_utils.device import client_from_params
 from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient, MEIError
+from ansible_collections.oob.amt.plugins.module_utils.host.rmcp import presence_ping
 from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
 from ansible_collections.oob.amt.plugins.module_utils.local_access import LocalAccess
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
@@ -40,6 +41,18 @@ def local_account(params):
 def lms_client(params, username, password):
     return WsmanClient(params['lms_host'], port=params['lms_port'], use_tls=False, username=username,
                        password=password, timeout=params['timeout'] or 30)
+
+
+def announced_state(params):
+    """() -> the provisioning state the device announces without an account in its ASF presence pong (UDP 623,
+    host/rmcp.py): 'pre', 'in', 'post', or None (no answer: the ping may be disabled or filtered)."""
+    def read():
+        try:
+            pongs = presence_ping([params['host']], timeout=min(2.0, float(params.get('timeout') or 30)))
+        except (OSError, ValueError):
+            return None
+        return next((p.get('amt_provisioning_state') for p in pongs.values()), None)
+    return read
 
 
 def local_factory(params):
@@ -99,7 +112,8 @@ def _predicted(params, access, result):
 
 def run(client, params, check_mode=False, diff=False):
     if params['state'] == 'absent' and params.get('host'):
-        return run_provision(params, local_factory(params), admin_factory(params), check_mode=check_mode, diff=diff)
+        return run_provision(params, local_factory(params), admin_factory(params), check_mode=check_mode, diff=diff,
+                             unauthenticated_state=announced_state(params))
     access = LocalAccess(params)
     try:
         try:
@@ -110,8 +124,10 @@ def run(client, params, check_mode=False, diff=False):
             result = _predicted(params, access, {'changed': True, 'actions': list(access.actions)})
         else:
             try:
+                # MEI GetControlMode needs no account: 0 = not activated
                 result = run_provision(params, _local_factory(params, access), _admin_factory(params, access),
-                                       check_mode=check_mode, diff=diff)
+                                       check_mode=check_mode, diff=diff,
+                                       unauthenticated_state=lambda: 'pre' if access.control_mode() == 0 else None)
             except WsmanConnectionError as err:
                 if access.path == 'lms' and not access.use_tls and access.state is None:
                     # the firmware could not be asked over MEI whether it enforces TLS locally (CSME 19 does)

@@ -235,3 +235,19 @@ def test_forget_on_failure_drops_the_device_from_the_discovery_cache(tmp_path):
         assert json.loads((cache / 'amt_site_a').read_text()) == [{'address': '10.9.9.9', 'amt_version': '12.0'}]
         assert json.loads((cache / 'unrelated').read_text()) == {'not': 'a device list'}
         assert sim.state(addr)['provisioning_state'] == 2
+
+
+def test_unprovision_converges_when_the_device_no_longer_knows_the_password(fleet):
+    # issue 13: a device already back in pre-provisioning does not know the admin password any more; state=absent
+    # reads the state it announces without an account (presence pong, UDP 623) first and reports it unchanged
+    addr = fleet.addresses[4]
+    fleet.patch(addr, provisioning_state=0, admin_password='Forg0tten#pw')
+    r = prov(fleet, addr, prov_state='absent', prov_password='Wr0ng#Passw0rd', prov_remote=True, diff=True)
+    assert r['_status'] == 'ok', r
+    assert r['changed'] is False and r['after'] == {'provisioning_state': 'pre'}
+    assert r['state_source'] == 'unauthenticated'
+    # a provisioned device whose ping is off and whose password is wrong: the failure says both
+    fleet.patch(addr, provisioning_state=2, rmcp_ping=False)
+    r = prov(fleet, addr, prov_state='absent', prov_password='Wr0ng#Passw0rd', prov_remote=True)
+    assert r['_status'] == 'failed' and 'admin password is refused' in r['msg'] and 'no answer' in r['msg'], r
+    assert fleet.state(addr)['provisioning_state'] == 2

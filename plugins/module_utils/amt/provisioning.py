@@ -231,11 +231,14 @@ def mode_for(value):
     return CONTROL_MODE_TABLE[MODE_ALIASES.get(value or 'ccm', value or 'ccm')]
 
 
-def run_provision(params, local_factory, admin_factory, check_mode=False, diff=False, sleep=time.sleep):
-    """local_factory(): client on the host-local interface (local account); admin_factory(password): admin client."""
+def run_provision(params, local_factory, admin_factory, check_mode=False, diff=False, sleep=time.sleep,
+                  unauthenticated_state=None):
+    """local_factory(): client on the host-local interface (local account); admin_factory(password): admin client;
+    unauthenticated_state(): the provisioning state the device tells without an account ('pre', 'in', 'post'), or
+    None when it cannot be read (state=absent reads it first)."""
     result = {'changed': False, 'actions': []}
     if params['state'] == 'absent':
-        return _unprovision(params, admin_factory, check_mode, diff, result, sleep)
+        return _unprovision(params, admin_factory, check_mode, diff, result, sleep, unauthenticated_state)
     mode = mode_for(params.get('mode'))
     problems = check_password(params.get('admin_password'))
     if problems:
@@ -359,10 +362,26 @@ def _converge_provisioned(params, mode, before, plan, local, admin_factory, chec
                 admin.close()
 
 
-def _unprovision(params, admin_factory, check_mode, diff, result, sleep):
+def _unprovision(params, admin_factory, check_mode, diff, result, sleep, unauthenticated_state=None):
+    # Read the state that needs no account first: an unprovisioned device no longer knows the admin password, so
+    # the admin account cannot tell that it is already where it should be (and a refused password counts towards
+    # the firmware's lockout).
+    seen = unauthenticated_state() if unauthenticated_state else None
+    if seen == 'pre':
+        result['before'] = result['after'] = {'provisioning_state': 'pre'}
+        result['state_source'] = 'unauthenticated'
+        if diff:
+            result['diff'] = {'before': result['before'], 'after': result['after']}
+        return result
     admin = admin_factory(params.get('admin_password'))
     try:
-        setup = admin.get('AMT_SetupAndConfigurationService')
+        try:
+            setup = admin.get('AMT_SetupAndConfigurationService')
+        except WsmanAuthError as err:
+            raise ProvisionError('the admin password is refused (%s). If the device is already unprovisioned it no '
+                                 'longer knows that password, but its provisioning state could not be read without '
+                                 'an account (%s); check the password, or the device\'s presence ping (UDP 623)'
+                                 % (err.reason, 'it says %s' % seen if seen else 'no answer'))
         state = setup.get('ProvisioningState')
         result['before'] = {'provisioning_state': PROVISIONING_STATES.get(state, 'unknown')}
         if state != 2:
