@@ -18,8 +18,15 @@ ahead of the probes and hands them only the addresses where a port accepted: a c
 refused connect instead of a client and a thread's turn, which makes a /16 a matter of seconds. An address
 that does not answer the connect is tried once more with the longer timeout before it is unreachable.
 
+A probe that connected but whose answer came late (a device or a controller under load) is not retried in
+the scan: after the scan's threads have joined, a short second pass (at most RETRY_WORKERS threads) probes
+those addresses once more with twice the timeout. A probe whose connect timed out (a black hole) is
+unreachable at once and costs nothing more. Enrichment (authenticated reads, heavier than an Identify) has
+its own timeout, max(timeout, ENRICH_MIN_TIMEOUT), so a tight scan timeout does not cost devices their facts.
+
 No address is lost silently: every probe ends as found, empty (nothing listens, or not AMT), unreachable
-(timed out twice: once with `timeout`, once with twice that) or failed (anything else, with the cause).
+(no connection, or no answer twice: once with `timeout`, once with twice that) or failed (anything else, with
+the cause).
 `stats` carries the counts and the failed/unreachable addresses with their reasons. Credentials travel over
 TLS only unless `allow_plaintext` is set.
 """
@@ -50,10 +57,30 @@ from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
 MAX_CONCURRENCY = 1024
 MAX_TIMEOUT = 300.0
 RETRY_FACTOR = 2.0       # a probe that timed out is tried once more with this many times the timeout
+SWEEP_THREADS = 2        # connect sweeps in parallel (host/sweep.py)
+RETRY_WORKERS = 4        # threads of the second pass that retries the late probes
+ENRICH_MIN_TIMEOUT = 5.0  # enrichment's timeout is max(timeout, this): the scan's tight timeout is for the probe
 
 
 class DiscoveryError(ValueError):
     pass
+
+
+class _Shared(object):
+    """One address iterator shared by the sweeps (next() under the discovery lock)."""
+
+    def __init__(self, iterator, lock):
+        self._iterator = iterator
+        self._lock = lock
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        with self._lock:
+            return next(self._iterator)
+
+    next = __next__
 
 
 def parse_target(text):
@@ -164,8 +191,8 @@ class DiscoverySettings(object):
         self.connect_pass = bool(connect_pass)
 
     def enrich_options(self):
-        return {'validate_certs': self.validate_certs, 'ca_path': self.ca_path, 'timeout': self.timeout,
-                'cert_fingerprints': self.cert_fingerprints}
+        return {'validate_certs': self.validate_certs, 'ca_path': self.ca_path,
+                'timeout': max(self.timeout, ENRICH_MIN_TIMEOUT), 'cert_fingerprints': self.cert_fingerprints}
 
 
 def _port(value, name):
@@ -215,46 +242,59 @@ def _describe(exc):
     return '%s: %s' % (type(exc).__name__, str(exc)[:200] or 'no message')
 
 
+def _connected(exc):
+    """Whether a timed-out exchange got a TCP connection (the answer came late) or never connected."""
+    return not (exc.reason or '').startswith('no connection within')
+
+
 def probe(address, settings):
-    """Identify one address on each port in turn; never raises (any exception is a failed probe)."""
+    """Identify one address on each port in turn; never raises (any exception is a failed probe).
+
+    Used alone, a late answer is retried at once with the longer timeout; discover() defers that retry to
+    its second pass instead (probe_once)."""
+    result = probe_once(address, settings)
+    if result.status == 'late':
+        result = probe_once(address, settings, retry=True)
+    return result
+
+
+def probe_once(address, settings, retry=False):
+    """One attempt: found, empty, failed, unreachable, or (first attempt, retry_timeouts) late: the probe
+    connected but no answer came within the timeout. retry=True is the second attempt, with the longer
+    timeout, where a late answer is unreachable."""
     failure = None
-    timed_out = None
+    timeout = settings.timeout * RETRY_FACTOR if retry else settings.timeout
     for port in settings.ports:
         use_tls = int(port) in (16993, 664)
-        timeout = settings.timeout
-        attempts = 2 if settings.retry_timeouts else 1
-        for attempt in range(attempts):
-            client = None
-            try:
-                # Identification sends no secret, so the certificate is not checked here; enrichment checks it.
-                client = WsmanClient(address, port=port, use_tls=use_tls, validate_certs=False, timeout=timeout,
-                                     retries=0)
-                info = client.probe()
-            except WsmanTimeoutError as exc:
-                timed_out = 'no answer on port %s within %gs%s' % (port, timeout,
-                                                                   ' (and %gs before)' % settings.timeout if attempt else '')
-                timeout = settings.timeout * RETRY_FACTOR
-                continue
-            except WsmanConnectionError:
-                info = None           # refused, reset: nothing (usable) listens on this port
-            except (WsmanHTTPError, WsmanAuthError):
-                info = None           # an HTTP server that is not AMT
-            except Exception as exc:  # anything else: a failed probe, with its cause (never a dead worker)
-                failure = '%s (port %s)' % (_describe(exc), port)
-                info = None
-            finally:
-                if client is not None:
-                    try:
-                        client.close()
-                    except Exception:  # pragma: no cover - closing never matters more than the result
-                        pass
-            timed_out = None if attempt == 0 else timed_out
-            if info is not None and info.get('is_amt'):
-                return ProbeResult('found', hit=(port, use_tls, info))
-            break
-        else:
-            # timed out on every attempt: a device that accepts and never answers; the next port would cost as much
-            return ProbeResult('unreachable', reason=timed_out)
+        client = None
+        try:
+            # Identification sends no secret, so the certificate is not checked here; enrichment checks it.
+            client = WsmanClient(address, port=port, use_tls=use_tls, validate_certs=False, timeout=timeout,
+                                 retries=0)
+            info = client.probe()
+        except WsmanTimeoutError as exc:
+            if not _connected(exc):
+                # a black hole: nothing more to learn from waiting longer (and the next port would cost as much)
+                return ProbeResult('unreachable', reason='no connection to port %s within %gs' % (port, timeout))
+            if settings.retry_timeouts and not retry:
+                return ProbeResult('late', reason='no answer on port %s within %gs' % (port, timeout))
+            return ProbeResult('unreachable', reason='no answer on port %s within %gs%s' % (
+                port, timeout, ' (and %gs before)' % settings.timeout if retry else ''))
+        except WsmanConnectionError:
+            info = None           # refused, reset: nothing (usable) listens on this port
+        except (WsmanHTTPError, WsmanAuthError):
+            info = None           # an HTTP server that is not AMT
+        except Exception as exc:  # anything else: a failed probe, with its cause (never a dead worker)
+            failure = '%s (port %s)' % (_describe(exc), port)
+            info = None
+        finally:
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # pragma: no cover - closing never matters more than the result
+                    pass
+        if info is not None and info.get('is_amt'):
+            return ProbeResult('found', hit=(port, use_tls, info))
     if failure:
         return ProbeResult('failed', reason=failure)
     return ProbeResult('empty')
@@ -370,17 +410,21 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
     feed = None
 
     if settings.connect_pass:
-        # the sweep runs in its own thread and feeds the workers only the addresses where a port accepted
+        # SWEEP_THREADS sweeps share the address stream and feed the workers only the addresses where a port
+        # accepted; the system calls of a connect release the interpreter lock, so two sweeps use two cores
         feed = queue.Queue(maxsize=settings.concurrency * 2)
-        sweep_stats = {}
+        sweep_stats = {'swept': 0, 'open': 0, 'closed': 0, 'silent': 0, 'peak_sockets': 0}
         stats['sweep'] = sweep_stats
+        shared = _Shared(addresses, lock)
+        sweeps_left = [SWEEP_THREADS]
 
         def sweeper():
+            own = {}
             try:
                 for address, status, reason in connect_sweep(
-                        addresses, settings.ports, timeout=settings.timeout,
-                        in_flight=max(64, min(1024, settings.concurrency * 4)),
-                        retry_factor=RETRY_FACTOR if settings.retry_timeouts else 0, stats=sweep_stats):
+                        shared, settings.ports, timeout=settings.timeout,
+                        in_flight=max(64, min(1024, settings.concurrency * 4)) // SWEEP_THREADS,
+                        retry_factor=RETRY_FACTOR if settings.retry_timeouts else 0, stats=own):
                     if status == 'open':
                         feed.put(address)
                         continue
@@ -396,10 +440,17 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
                     stats['failed'] += 1
                     stats['failures'].append(['(connect pass)', _describe(exc)])
             finally:
-                for _i in range(settings.concurrency):
-                    feed.put(None)
+                with lock:
+                    for key, value in own.items():     # peak_sockets: the sum of the sweeps' peaks (a bound)
+                        sweep_stats[key] += value
+                    sweeps_left[0] -= 1
+                    last = sweeps_left[0] == 0
+                if last:
+                    for _i in range(settings.concurrency):
+                        feed.put(None)
 
-        threading.Thread(target=sweeper, name='amt-discovery-sweep', daemon=True).start()
+        for i in range(SWEEP_THREADS):
+            threading.Thread(target=sweeper, name='amt-discovery-sweep-%d' % i, daemon=True).start()
 
     def next_address():
         if feed is not None:
@@ -410,8 +461,8 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
             except StopIteration:
                 return None
 
-    def handle(address):
-        result = probe(address, settings)
+    def handle(address, retry=False):
+        result = probe_once(address, settings, retry=retry)
         if result.status != 'found':
             return result, None
         port, use_tls, info = result.hit
@@ -431,9 +482,9 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
                 device.update({'amt_enriched': False, 'amt_enrich_error': PLAINTEXT_REFUSED})
         return result, device
 
-    def worker():
+    def worker(take=next_address, retry=False):
         while True:
-            address = next_address()
+            address = take()
             if address is None:
                 return
             with lock:
@@ -441,10 +492,13 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
                 stats['peak_workers_busy'] = max(stats['peak_workers_busy'], busy[0])
             try:
                 try:
-                    result, device = handle(address)
-                except Exception as exc:  # belt and braces: probe() and enrich() never raise
+                    result, device = handle(address, retry=retry)
+                except Exception as exc:  # belt and braces: probe_once() and enrich() never raise
                     result, device = ProbeResult('failed', reason=_describe(exc)), None
                 with lock:
+                    if result.status == 'late':
+                        late.append(address)      # probed again in the second pass, counted there
+                        continue
                     stats[result.status] += 1
                     if result.status == 'failed':
                         stats['failures'].append([address, result.reason])
@@ -457,10 +511,28 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
             finally:
                 with lock:
                     busy[0] -= 1
-                    stats['probed'] += 1
+                    if address not in late:
+                        stats['probed'] += 1
 
+    late = []
     threads = [threading.Thread(target=worker, name='amt-discovery-%d' % i, daemon=True)
                for i in range(settings.concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # second pass: the probes that connected but answered late, once more with the longer timeout, on a few
+    # threads now that the scan no longer loads the controller (stats['retried'] counts them)
+    stats['retried'] = len(late)
+    retry_queue = list(late)
+    late = []
+
+    def take_late():
+        with lock:
+            return retry_queue.pop(0) if retry_queue else None
+
+    threads = [threading.Thread(target=worker, args=(take_late, True), name='amt-discovery-retry-%d' % i,
+                                daemon=True) for i in range(min(RETRY_WORKERS, settings.concurrency, len(retry_queue)))]
     for t in threads:
         t.start()
     for t in threads:
@@ -490,7 +562,8 @@ def _legacy_settings(kwargs):
 
 def summary_text(stats):
     """One line: how the discovery ended."""
-    return ('%d addresses probed: %d AMT devices found, %d empty, %d unreachable (timed out twice), %d failed'
+    return ('%d addresses probed: %d AMT devices found, %d empty, %d unreachable (no connection or no answer), '
+            '%d failed'
             % (stats.get('probed', 0), stats.get('found', 0), stats.get('empty', 0), stats.get('unreachable', 0),
                stats.get('failed', 0)))
 

@@ -33,6 +33,18 @@ IN_PROGRESS = frozenset(e for e in (getattr(errno, n, None) for n in (
     'EINPROGRESS', 'EWOULDBLOCK', 'EAGAIN', 'EALREADY')) if e is not None)
 
 
+def _descriptor_budget():
+    """A quarter of the process' open-file limit: the sweep never runs the process out of descriptors."""
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, ValueError, OSError):
+        return 256
+    if soft == resource.RLIM_INFINITY or soft <= 0:
+        return 4096
+    return max(8, soft // 4)
+
+
 class _Pending(object):
     __slots__ = ('address', 'family', 'socks', 'deadline', 'attempt', 'refused', 'done')
 
@@ -62,7 +74,7 @@ def connect_sweep(addresses, ports, timeout=1.0, in_flight=512, retry_factor=2.0
     At most `in_flight` sockets are open at once (each address in flight holds one per port).
     """
     ports = [int(p) for p in ports]
-    limit = max(len(ports), int(in_flight))
+    limit = max(len(ports), min(int(in_flight), _descriptor_budget()))
     stats = stats if stats is not None else {}
     stats.update({'swept': 0, 'open': 0, 'closed': 0, 'silent': 0, 'peak_sockets': 0})
     poller = select.epoll() if hasattr(select, 'epoll') else select.poll()
