@@ -49,11 +49,11 @@ options:
     default: 128
   timeout:
     description:
-      - Wall-clock seconds allowed per probe exchange (connect, TLS, request and the whole answer) and per
-        enrichment read; a finite number above 0 and at most 300.
-      - A probe that times out is tried once more with twice the timeout before the address counts as
-        unreachable, so a device that answers slowly under load is not dropped. An address that never answers
-        therefore costs three times O(timeout).
+      - Wall-clock seconds allowed per probe exchange (connect, TLS, request and the whole answer); a finite
+        number above 0 and at most 300. Enrichment reads get max(O(timeout), 5) seconds.
+      - A probe that connected but got no answer in time is probed once more with twice the timeout in a short
+        second pass after the scan (at most 4 threads), so a device that answers slowly under load is not
+        dropped. An address whose connect times out is unreachable at once and costs no retry.
     type: float
     default: 2.0
   username:
