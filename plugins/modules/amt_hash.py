@@ -44,12 +44,25 @@ options:
       - Read the certificate chain a TLS server presents (for example the provisioning server) and hash its root,
         or its last certificate when the root is not sent. Python before 3.13 exposes only the server's own
         certificate.
+      - The server must be authenticated (O(tls_fingerprint) or O(tls_ca_path)) for O(state=present) or
+        O(state=enabled): a root read from an unauthenticated server is never added to a device. The module warns
+        which certificate it took and how it was verified.
     type: str
   tls_port:
     description:
       - Port for O(tls_host).
     type: int
     default: 443
+  tls_fingerprint:
+    description:
+      - SHA-256 fingerprint of the certificate O(tls_host) presents (its own, hex, colons allowed); the connection
+        fails when it differs (pinning).
+    type: str
+  tls_ca_path:
+    description:
+      - PEM file of the CA that issued the certificate of O(tls_host). The chain and the name are verified against
+        it, and the root hashed is the certificate in this file that anchors the chain.
+    type: path
   hash:
     description:
       - The hash itself, in any of the three forms (hex, colon-separated, MEBx groups of four).

@@ -132,16 +132,36 @@ OPTIONS = dict(
     certificate=dict(type='path'),
     tls_host=dict(type='str'),
     tls_port=dict(type='int', default=443),
+    tls_fingerprint=dict(type='str'),
+    tls_ca_path=dict(type='path'),
     hash=dict(type='str'),
     algorithm=dict(type='str', choices=['sha1', 'sha256', 'sha384']),
     name=dict(type='str'),
 )
 
 
-def _root_certificate(params):
+def _root_certificate(params, report):
     if params['certificate']:
         return amt_certs.load_root_certificate(params['certificate'])
-    return amt_certs.root_of(amt_certs.fetch_tls_chain(params['tls_host'], params['tls_port'], params['timeout'] or 30))
+    where = '%s:%s' % (params['tls_host'], params['tls_port'])
+    chain = amt_certs.fetch_tls_chain(params['tls_host'], params['tls_port'], params['timeout'] or 30,
+                                      ca_path=params.get('tls_ca_path'), fingerprint=params.get('tls_fingerprint'))
+    if params.get('tls_ca_path'):
+        root = amt_certs.issuing_root(chain, amt_certs.load_certificate_file(params['tls_ca_path'], 'tls_ca_path'))
+        how = 'verified against tls_ca_path %s' % params['tls_ca_path']
+        if root is None:
+            raise amt_certs.CertError('tls_host %s: its chain was verified, but no certificate in tls_ca_path %s is its '
+                                      'root (give the root CA file)' % (where, params['tls_ca_path']))
+    else:
+        root = amt_certs.root_of(chain)
+        how = 'server certificate pinned by tls_fingerprint' if params.get('tls_fingerprint') else \
+            'NOT verified (no tls_fingerprint or tls_ca_path)'
+    report['tls_verified'] = bool(params.get('tls_ca_path') or params.get('tls_fingerprint'))
+    report.setdefault('warnings', []).append(
+        'tls_host %s: took the certificate %s (SHA-256 %s), %s' % (where, root.subject.rfc4514_string(),
+                                                                  amt_certs.certificate_hashes(root)['sha256']['hex'],
+                                                                  how))
+    return root
 
 
 def resolve(params):
@@ -151,7 +171,7 @@ def resolve(params):
     digest, algorithm, name = None, params['algorithm'], params['name']
     if params['certificate'] or params['tls_host']:
         try:
-            cert = _root_certificate(params)
+            cert = _root_certificate(params, report)
         except amt_certs.CertError as exc:
             raise HashError(str(exc))
         except Exception as exc:  # a certificate file cryptography cannot parse at all
@@ -186,6 +206,15 @@ def prepare(params):
         raise HashError('option tls_port must be between 1 and 65535')
     if state and not params['host']:
         raise HashError('state=%s changes a device: give host (or set AMT_HOST)' % state)
+    if params['tls_host'] and state in ('present', 'enabled') and not (params.get('tls_fingerprint')
+                                                                       or params.get('tls_ca_path')):
+        # a root taken from a peer nobody authenticated would let whoever answers tls_host choose the CA the device
+        # trusts for provisioning
+        raise HashError('tls_host: a root read over TLS from an unauthenticated server is never added to a device; '
+                        'give tls_fingerprint (SHA-256 of the server certificate) or tls_ca_path (the CA that '
+                        'issued it), or give the root itself as certificate or hash')
+    if (params.get('tls_fingerprint') or params.get('tls_ca_path')) and not params['tls_host']:
+        raise HashError('options tls_fingerprint and tls_ca_path authenticate tls_host: give tls_host')
     digest, algorithm, name, report = resolve(params)
     return dict(params, hash=digest, algorithm=algorithm, name=name, _report=report)
 

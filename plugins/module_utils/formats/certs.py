@@ -391,14 +391,31 @@ def describe_certificate(cert):
     }
 
 
-def fetch_tls_chain(host, port=443, timeout=10):
-    """Certificates a TLS server presents, leaf first, without validating them (we want their hashes).
-    Python before 3.13 exposes only the leaf; then the result has one certificate."""
+def _sha256_pin(text):
+    pin = str(text or '').replace(':', '').replace(' ', '').lower()
+    if len(pin) != 64 or any(ch not in '0123456789abcdef' for ch in pin):
+        raise CertError('tls_fingerprint must be the SHA-256 fingerprint of the server certificate (64 hex digits, '
+                        'colons allowed)')
+    return pin
+
+
+def fetch_tls_chain(host, port=443, timeout=10, ca_path=None, fingerprint=None):
+    """Certificates a TLS server presents, leaf first. Python before 3.13 exposes only the leaf; then the result has
+    one certificate. With ca_path the chain and the name are verified against that CA file (a failure is a CertError);
+    with fingerprint the server certificate's SHA-256 must match it. Without either nothing is verified: the caller
+    must not trust what it gets (amt_hash only reports it)."""
     import socket
     import ssl
+    pin = _sha256_pin(fingerprint) if fingerprint else None
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE  # nosec - reading certificates to hash them, nothing is trusted
+    if ca_path:
+        try:
+            context.load_verify_locations(cafile=ca_path)
+        except (OSError, ssl.SSLError, ValueError) as exc:
+            raise CertError('tls_ca_path %s holds no usable PEM CA certificate (%s)' % (ca_path, exc))
+    else:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE  # nosec - pinned below, or only reported, never trusted
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             with context.wrap_socket(sock, server_hostname=host) as tls:
@@ -408,6 +425,26 @@ def fetch_tls_chain(host, port=443, timeout=10):
                     ders = [c if isinstance(c, bytes) else c.public_bytes(1) for c in chain]
                 else:
                     ders = [tls.getpeercert(binary_form=True)]
+    except ssl.SSLCertVerificationError as exc:
+        raise CertError('tls_host %s:%s: its certificate is not verified by tls_ca_path %s (%s)'
+                        % (host, port, ca_path, exc.verify_message or exc))
     except (OSError, ssl.SSLError) as exc:
         raise CertError('tls_host %s:%s: cannot read its certificate (%s)' % (host, port, exc))
+    if pin and (not ders or hashlib.sha256(ders[0]).hexdigest() != pin):
+        raise CertError('tls_host %s:%s: its certificate (SHA-256 %s) does not match tls_fingerprint'
+                        % (host, port, hashlib.sha256(ders[0]).hexdigest() if ders else 'none'))
     return [x509.load_der_x509_certificate(d) for d in ders if d]
+
+
+def issuing_root(chain, cas):
+    """The certificate among cas (a verified chain's trust anchors) that is the root of chain: the top of the
+    chain when it is one of them, else the one that signed it; None when none did."""
+    top = order_chain(chain)[-1]
+    top_der = der(top)
+    for ca in cas:
+        if der(ca) == top_der:
+            return ca
+    for ca in cas:
+        if ca.subject == top.issuer and signed_by(top, ca):
+            return ca
+    return None
