@@ -258,10 +258,11 @@ def probe(address, settings):
     return result
 
 
-def probe_once(address, settings, retry=False):
+def probe_once(address, settings, retry=False, swept=False):
     """One attempt: found, empty, failed, unreachable, or (first attempt, retry_timeouts) late: the probe
     connected but no answer came within the timeout. retry=True is the second attempt, with the longer
-    timeout, where a late answer is unreachable."""
+    timeout, where a late answer is unreachable. swept=True: the connect pass saw a port accept, so a connect
+    that times out now is load, not a black hole (late too)."""
     failure = None
     timeout = settings.timeout * RETRY_FACTOR if retry else settings.timeout
     for port in settings.ports:
@@ -273,7 +274,7 @@ def probe_once(address, settings, retry=False):
                                  retries=0)
             info = client.probe()
         except WsmanTimeoutError as exc:
-            if not _connected(exc):
+            if not (swept or _connected(exc)):
                 # a black hole: nothing more to learn from waiting longer (and the next port would cost as much)
                 return ProbeResult('unreachable', reason='no connection to port %s within %gs' % (port, timeout))
             if settings.retry_timeouts and not retry:
@@ -462,7 +463,7 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
                 return None
 
     def handle(address, retry=False):
-        result = probe_once(address, settings, retry=retry)
+        result = probe_once(address, settings, retry=retry, swept=feed is not None)
         if result.status != 'found':
             return result, None
         port, use_tls, info = result.hit
