@@ -98,16 +98,30 @@ def _name(row):
     return (row['device'] or {}).get('name') or (row['host'] or {}).get('name')
 
 
+_MD_SPECIAL = '\\`*_{}[]()#+!|~'
+
+
+def md_text(value):
+    """Text as it must go into a Markdown table cell: what devices and inventories report (host names, serials,
+    reasons) is data, never table structure, emphasis, links or HTML. Line breaks become spaces, Markdown's special
+    characters are backslash-escaped, and <, >, & become entities."""
+    text = ' '.join(str(value).splitlines())
+    text = html.escape(text, quote=False)
+    return ''.join('\\' + ch if ch in _MD_SPECIAL else ch for ch in text)
+
+
 def to_markdown(report, title='AMT reconciliation'):
-    lines = ['# %s' % title, '', '| status | count |', '|---|---|']
-    lines += ['| %s | %d |' % (k.replace('_', ' '), v) for k, v in report['summary'].items()]
+    e = md_text
+    lines = ['# %s' % e(title), '', '| status | count |', '|---|---|']
+    lines += ['| %s | %d |' % (e(k.replace('_', ' ')), v) for k, v in report['summary'].items()]
     if report['duplicate_uuids']:
-        lines += ['', '**Duplicate or bogus UUIDs:** ' + ', '.join(report['duplicate_uuids'])]
+        lines += ['', '**Duplicate or bogus UUIDs:** ' + ', '.join(e(u) for u in report['duplicate_uuids'])]
     lines += ['', '| device | status | matched by | differences |', '|---|---|---|---|']
     for row in report['devices']:
-        diffs = '; '.join('%s: AMT %s / OS %s' % (d['field'], d['out_of_band'], d['in_band']) for d in row['differences'])
-        lines.append('| %s | %s | %s | %s |' % (_name(row), row['status'].replace('_', ' '), row['matched_by'] or '-',
-                                                diffs or row.get('reason') or '-'))
+        diffs = '; '.join('%s: AMT %s / OS %s' % (e(d['field']), e(d['out_of_band']), e(d['in_band']))
+                          for d in row['differences'])
+        lines.append('| %s | %s | %s | %s |' % (e(_name(row)), e(row['status'].replace('_', ' ')),
+                                                e(row['matched_by'] or '-'), diffs or e(row.get('reason') or '-')))
     return '\n'.join(lines) + '\n'
 
 

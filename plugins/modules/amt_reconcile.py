@@ -78,7 +78,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.oob.amt.plugins.module_utils.formats.files import write_if_changed
+from ansible_collections.oob.amt.plugins.module_utils.formats.files import read_bytes, write_if_changed
 from ansible_collections.oob.amt.plugins.module_utils.reconcile import reconcile, to_html, to_markdown
 
 try:
@@ -138,7 +138,8 @@ def main():
             path = os.path.join(p['dest'], name)
             files.append(path)
             if module.check_mode:
-                changed = changed or not os.path.exists(path)
+                # the run would write it when it is missing or holds something else: predict exactly that
+                changed = changed or read_bytes(path) != render().encode('utf-8')
             else:
                 changed = write_if_changed(path, render().encode('utf-8'), 0o644) or changed
     module.exit_json(changed=changed, report=report, files=files)
