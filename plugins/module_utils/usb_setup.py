@@ -108,14 +108,31 @@ def build(params):
     return data
 
 
-def _write_usb(params, data, result, check_mode):
+def _image(params, data, result):
+    """(image bytes, existing bytes) of usb_image, or (None, None); refuses to replace an existing file that holds
+    something else unless force (checked before anything is written, so a refusal leaves every file as it was)."""
+    if not params['usb_image']:
+        return None, None
+    try:
+        image = build_image(data)
+        existing = read_bytes(params['usb_image'])
+    except (FatImageError, OSError) as exc:
+        raise AmtError('setup.bin %s: building the USB image failed: %s' % (params['path'], exc), **result)
+    if existing is not None and existing != image and not params['force']:
+        raise AmtError('usb_image %s exists with other content; set force: true to replace it (backup: true keeps a '
+                       'copy)' % params['usb_image'], **result)
+    return image, existing
+
+
+def _write_usb(params, data, result, check_mode, image=None, existing_image=None):
     try:
         if params['usb_image']:
-            image = build_image(data)
             result['usb_image'] = params['usb_image']
-            if read_bytes(params['usb_image']) != image:
+            if existing_image != image:
                 result['changed'] = True
                 if not check_mode:
+                    if existing_image is not None and params['backup']:
+                        result['usb_image_backup_file'] = backup_file(params['usb_image'])
                     write_atomic(params['usb_image'], image, 0o600)
         if params['usb_device']:
             result['changed'] = True
@@ -134,10 +151,11 @@ def run_setupbin(params, check_mode=False, diff=False):
     existing = read_bytes(path)
     result = {'changed': False, 'path': path, 'sha256': hashlib.sha256(data).hexdigest(), 'size': len(data),
               'version': params['version'], 'records': summary(data)['records']}
+    if existing != data and existing is not None and not params['force']:
+        raise AmtError('setup.bin %s exists with other content; set force: true to replace it '
+                       '(backup: true keeps a copy)' % path, **result)
+    image, existing_image = _image(params, data, result)
     if existing != data:
-        if existing is not None and not params['force']:
-            raise AmtError('setup.bin %s exists with other content; set force: true to replace it '
-                           '(backup: true keeps a copy)' % path, **result)
         result['changed'] = True
         if diff:
             result['diff'] = {'before': summary(existing) if existing is not None else {}, 'after': summary(data),
@@ -146,5 +164,5 @@ def run_setupbin(params, check_mode=False, diff=False):
             if existing is not None and params['backup']:
                 result['backup_file'] = backup_file(path)
             write_atomic(path, data, 0o600)
-    _write_usb(params, data, result, check_mode)
+    _write_usb(params, data, result, check_mode, image, existing_image)
     return result

@@ -122,12 +122,13 @@ options:
     default: false
   force:
     description:
-      - Replace an existing file whose content differs.
+      - Replace an existing file (O(path) or O(usb_image)) whose content differs. Without it the module fails and
+        writes nothing.
     type: bool
     default: false
   backup:
     description:
-      - Keep a timestamped copy of a file that O(force) replaces.
+      - Keep a timestamped copy of a file (O(path) or O(usb_image)) that O(force) replaces.
     type: bool
     default: false
   usb_image:
@@ -213,6 +214,10 @@ records:
 backup_file:
   description: The backup of the replaced file.
   returned: when O(backup=true) and a file was replaced
+  type: str
+usb_image_backup_file:
+  description: The backup of the replaced O(usb_image) file.
+  returned: when O(backup=true) and an existing O(usb_image) file was replaced
   type: str
 usb_image:
   description: The FAT image written.

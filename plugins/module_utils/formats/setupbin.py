@@ -202,6 +202,12 @@ def _ascii(option, value, low, high):
         raw = value.encode('ascii')
     except UnicodeEncodeError:
         raise SetupBinError('option %s must be ASCII' % option)
+    # the firmware reads these as C strings and shows them on MEBx lines: a NUL would cut the value short (a
+    # password set to less than was asked), CR/LF and other control characters have no place in them
+    bad = next((i for i, byte in enumerate(bytearray(raw)) if byte < 0x20 or byte == 0x7f), None)
+    if bad is not None:
+        raise SetupBinError('option %s contains a control character (0x%02x at position %d: NUL, newline and the '
+                            'like are refused); the value itself is not shown' % (option, bytearray(raw)[bad], bad))
     if not low <= len(raw) <= high:
         raise SetupBinError('option %s must be %d to %d characters (it has %d)' % (option, low, high, len(raw)))
     return raw
