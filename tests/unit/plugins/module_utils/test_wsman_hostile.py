@@ -203,10 +203,11 @@ def test_legacy_digest_through_a_module_refused_unless_the_option_is_set(lab):
     # the connection option reaches the client: the module fails naming the option, and works with it (warned)
     from ansible_collections.oob.amt.plugins.module_utils.amt import power
     from ansible_collections.oob.amt.plugins.module_utils.device import execute
-    result, _ = execute(power.OPERATION, _module_params(lab, 'no_qop', state='status', wait=False, wait_timeout=120))
+    result, _warnings = execute(power.OPERATION, _module_params(lab, 'no_qop', state='status', wait=False,
+                                                                wait_timeout=120))
     assert result['failed'] and 'allow_legacy_digest' in result['msg'] and lab.where['no_qop'] in result['msg']
     result, warnings = execute(power.OPERATION, _module_params(lab, 'no_qop', state='status', wait=False,
-                                                                wait_timeout=120, allow_legacy_digest=True))
+                                                               wait_timeout=120, allow_legacy_digest=True))
     assert not result.get('failed') and result['power_state']['before']['name'], result
     assert any('allow_legacy_digest is true' in w for w in warnings)
 
@@ -216,13 +217,13 @@ def test_nul_and_non_xml_input_refused_before_contact_through_modules(lab):
     from ansible_collections.oob.amt.plugins.module_utils.device import execute
     lab.clear()
     # a username with NUL: refused when the client is made, naming the device; nothing reached it
-    result, _ = execute(power.OPERATION, _module_params(lab, 'good', username='ad\x00min', state='status', wait=False,
-                                                         wait_timeout=120))
+    result, _warnings = execute(power.OPERATION, _module_params(lab, 'good', username='ad\x00min', state='status',
+                                                                wait=False, wait_timeout=120))
     assert result['failed'] and lab.where['good'] in result['msg'] and 'username' in result['msg'], result
     assert lab.requests('good') == []
     # an alarm name with a character XML cannot carry: the AddAlarm is never sent; the error is typed and named
     start = time.strftime('%Y-%m-%dT06:30:00Z', time.gmtime(time.time() + 3 * 86400))
-    result, _ = execute(alarm.OPERATION, _module_params(lab, 'good', name='wake\x01', state='present', start=start,
-                                                         interval=None, delete_on_completion=False))
+    result, _warnings = execute(alarm.OPERATION, _module_params(lab, 'good', name='wake\x01', state='present',
+                                                                start=start, interval=None, delete_on_completion=False))
     assert result['failed'] and lab.where['good'] in result['msg'] and 'refused before contact' in result['msg'], result
     assert not [r for r in lab.requests('good') if (r['action'] or '').endswith('AddAlarm')]
