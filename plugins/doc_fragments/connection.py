@@ -40,7 +40,7 @@ options:
     description:
       - Verify the device's TLS certificate chain and name. Leave on; use O(ca_path) for your own CA or
         O(cert_fingerprint) for self-signed firmware certificates instead of switching it off.
-      - When V(false) (and no O(cert_fingerprint) is set) the module warns, as it does for O(use_tls=false):
+      - When V(false) (and no O(cert_fingerprint) is set) the module warns, as it does for O(use_tls=false), because
         the session is encrypted but anyone on the path can pose as the device.
     type: bool
     default: true
@@ -76,14 +76,14 @@ options:
     description:
       - Wall-clock deadline in seconds for each WS-Management operation (a Get, a Put, a method call, an Enumerate's
         first request and each Pull), from the start of the connection (or the reuse of a kept-alive one) to the
-        last byte of the answer: TCP connect, TLS handshake, request, status line, headers, body and the digest
-        round trip (the 401 challenge and the answered request) together. A device that sends its answer one byte
+        last byte of the answer. It covers the TCP connect, the TLS handshake, the request, the status line, the
+        headers, the body and the digest round trip (the 401 challenge and the answered request) together. A device that sends its answer one byte
         at a time fails at the deadline, not after O(timeout) per read.
-      - It is not a bound on the whole task: a task makes several operations (each with its own deadline), a
+      - It is not a bound on the whole task. A task makes several operations (each with its own deadline), a
         read retried after a dropped connection gets a fresh deadline, and the module's own start-up is not
         counted.
-      - A write (a Put, Create, Delete or method call) whose answer does not arrive in time is never sent again:
-        the module re-reads the state and reports what it finds, or fails saying the outcome is unknown.
+      - A write (a Put, Create, Delete or method call) whose answer does not arrive in time is never sent again.
+        The module re-reads the state and reports what it finds, or fails saying the outcome is unknown.
     type: float
     default: 30
   legacy_tls_ciphers:
@@ -96,9 +96,9 @@ options:
     default: false
   allow_legacy_digest:
     description:
-      - Answer a digest challenge that has no C(qop) (RFC 2069 digest: no client nonce, no replay protection).
-        AMT firmware always offers C(qop=auth), so a challenge without it is refused unless this is V(true); the
-        module warns when it is on.
+      - Answer a digest challenge that has no C(qop) (RFC 2069 digest, with no client nonce and no replay
+        protection). AMT firmware always offers C(qop=auth), so a challenge without it is refused unless this is
+        V(true). The module warns when it is on.
     type: bool
     default: false
 requirements:

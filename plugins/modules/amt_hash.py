@@ -45,8 +45,8 @@ options:
         or its last certificate when the root is not sent. Python before 3.13 exposes only the server's own
         certificate.
       - The server must be authenticated (O(tls_fingerprint) or O(tls_ca_path)) for O(state=present) or
-        O(state=enabled): a root read from an unauthenticated server is never added to a device. The module warns
-        which certificate it took and how it was verified.
+        O(state=enabled), because a root read from an unauthenticated server is never added to a device. The module
+        warns which certificate it took and how it was verified.
     type: str
   tls_port:
     description:

@@ -157,10 +157,9 @@ def _root_certificate(params, report):
         how = 'server certificate pinned by tls_fingerprint' if params.get('tls_fingerprint') else \
             'NOT verified (no tls_fingerprint or tls_ca_path)'
     report['tls_verified'] = bool(params.get('tls_ca_path') or params.get('tls_fingerprint'))
+    sha256 = amt_certs.certificate_hashes(root)['sha256']['hex']
     report.setdefault('warnings', []).append(
-        'tls_host %s: took the certificate %s (SHA-256 %s), %s' % (where, root.subject.rfc4514_string(),
-                                                                  amt_certs.certificate_hashes(root)['sha256']['hex'],
-                                                                  how))
+        'tls_host %s: took the certificate %s (SHA-256 %s), %s' % (where, root.subject.rfc4514_string(), sha256, how))
     return root
 
 
