@@ -25,7 +25,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     CONTROL_MODES, PROVISIONING_MODE_CONTROL, PROVISIONING_STATES)
 from ansible_collections.oob.amt.plugins.module_utils.amt.compat import enumerate_instances
 from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import list_hashes
-from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, OutcomeLost, write_or_reread
 from ansible_collections.oob.amt.plugins.module_utils.amt.password import (
     admin_password_digest_raw, admin_password_hash, check_password)
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanAuthError, WsmanError
@@ -257,7 +257,7 @@ def run_provision(params, local_factory, admin_factory, check_mode=False, diff=F
         if before['provisioning_state'] == 'post':
             _converge_provisioned(params, mode, before, plan, local, admin_factory, check_mode, result)
         else:
-            _activate(params, mode, before, plan, local, check_mode, result)
+            _activate(params, mode, before, plan, local, check_mode, result, admin_factory)
         after = before
         if result['changed'] and not check_mode:
             # after activation only the admin account is accepted (the local one worked for activation only)
@@ -310,7 +310,7 @@ def _network_check(params, local, result, check_mode):
         local.put('AMT_EthernetPortSettings', instance, {'InstanceID': wired.get('InstanceID')})
 
 
-def _activate(params, mode, before, plan, local, check_mode, result):
+def _activate(params, mode, before, plan, local, check_mode, result, admin_factory=None):
     mode.check(params, before, plan, local, check_mode, result)
     result['changed'] = True
     result['actions'].append('activate %s' % mode.name.upper())
@@ -318,10 +318,37 @@ def _activate(params, mode, before, plan, local, check_mode, result):
         return
     pw_hash = admin_password_hash(before['realm'], params['admin_password'])
     started = time.time()
-    local.invoke('IPS_HostBasedSetupService', mode.method,
-                 [('NetAdminPassEncryptionType', ENCRYPTION_DIGEST_MD5_A1), ('NetworkAdminPassword', pw_hash)]
-                 + mode.setup_args(plan, local, before))
+    args = [('NetAdminPassEncryptionType', ENCRYPTION_DIGEST_MD5_A1), ('NetworkAdminPassword', pw_hash)] \
+        + mode.setup_args(plan, local, before)
+    # answer lost: activated means the admin account now reads the device in the asked mode
+    out = write_or_reread(local, '%s (activation)' % mode.method,
+                          lambda: local.invoke('IPS_HostBasedSetupService', mode.method, args),
+                          lambda: _state_as_admin(params, admin_factory),
+                          lambda found: found['provisioning_state'] == 'post' and found['control_mode'] == mode.name,
+                          describe=_describe_state)
+    _warn_lost(result, out)
     result['activation_seconds'] = round(time.time() - started, 3)
+
+
+def _describe_state(found):
+    return 'provisioning state %s, control mode %s' % (found['provisioning_state'], found['control_mode'])
+
+
+def _warn_lost(result, out):
+    if isinstance(out, OutcomeLost):
+        result.setdefault('warnings', []).append(out.warning)
+
+
+def _state_as_admin(params, admin_factory, password=None):
+    """read_state with an admin client (the given password, else admin_password then current_password)."""
+    if password is not None:
+        client = admin_factory(password)
+    else:
+        client = reader_after_activation(params, admin_factory)
+    try:
+        return read_state(client)
+    finally:
+        client.close()
 
 
 def _converge_provisioned(params, mode, before, plan, local, admin_factory, check_mode, result):
@@ -341,8 +368,12 @@ def _converge_provisioned(params, mode, before, plan, local, admin_factory, chec
             admin = admin_factory(password)
             try:
                 nonce = admin.get('IPS_HostBasedSetupService').get('ConfigurationNonce')
-                admin.invoke('IPS_HostBasedSetupService', 'UpgradeClientToAdmin',
-                             _signed(plan['chain'], plan['key'], admin, nonce))
+                args = _signed(plan['chain'], plan['key'], admin, nonce)
+                _warn_lost(result, write_or_reread(
+                    admin, 'UpgradeClientToAdmin',
+                    lambda: admin.invoke('IPS_HostBasedSetupService', 'UpgradeClientToAdmin', args),
+                    lambda: _state_as_admin(params, admin_factory, password),
+                    lambda found: found['control_mode'] == ACM.name, describe=_describe_state))
             finally:
                 admin.close()
     if not new_ok:
@@ -356,8 +387,12 @@ def _converge_provisioned(params, mode, before, plan, local, admin_factory, chec
             admin = admin_factory(current)
             try:
                 digest = base64.b64encode(admin_password_digest_raw(before['realm'], params['admin_password'])).decode()
-                admin.invoke('AMT_AuthorizationService', 'SetAdminAclEntryEx',
-                             [('Username', 'admin'), ('DigestPassword', digest)])
+                _warn_lost(result, write_or_reread(
+                    admin, 'SetAdminAclEntryEx (the admin password change)',
+                    lambda: admin.invoke('AMT_AuthorizationService', 'SetAdminAclEntryEx',
+                                         [('Username', 'admin'), ('DigestPassword', digest)]),
+                    lambda: password_works(admin_factory, params['admin_password']), bool,
+                    describe=lambda works: 'the new admin password %s' % ('works' if works else 'refused')))
             finally:
                 admin.close()
 
@@ -392,20 +427,27 @@ def _unprovision(params, admin_factory, check_mode, diff, result, sleep, unauthe
         result['after'] = {'provisioning_state': 'pre'}
         if not check_mode:
             started = time.time()
-            admin.invoke('AMT_SetupAndConfigurationService', 'Unprovision', [('ProvisioningMode', 1)])
             deadline = started + (params.get('wait_timeout') or 120)
-            while True:
-                try:
-                    # the admin account stops working once the device is back in pre-provisioning
-                    state = admin.get('AMT_SetupAndConfigurationService').get('ProvisioningState')
-                except WsmanAuthError:
-                    state = 0
-                if state == 0:
-                    break
-                if time.time() > deadline:
-                    raise ProvisionError('Unprovision was accepted but the device is still provisioned after %ss'
-                                         % params.get('wait_timeout'))
-                sleep(1)
+
+            def settled():
+                while True:
+                    try:
+                        # the admin account stops working once the device is back in pre-provisioning
+                        state = admin.get('AMT_SetupAndConfigurationService').get('ProvisioningState')
+                    except WsmanAuthError:
+                        state = 0
+                    if state == 0 or time.time() > deadline:
+                        return state
+                    sleep(1)
+            out = write_or_reread(admin, 'Unprovision',
+                                  lambda: admin.invoke('AMT_SetupAndConfigurationService', 'Unprovision',
+                                                       [('ProvisioningMode', 1)]),
+                                  settled, lambda state: state == 0,
+                                  describe=lambda state: 'provisioning state %s' % PROVISIONING_STATES.get(state, state))
+            _warn_lost(result, out)
+            if not isinstance(out, OutcomeLost) and settled() != 0:
+                raise ProvisionError('Unprovision was accepted but the device is still provisioned after %ss'
+                                     % params.get('wait_timeout'))
             result['unprovision_seconds'] = round(time.time() - started, 3)
     finally:
         admin.close()

@@ -261,3 +261,43 @@ def test_return_value_error_from_a_device_names_its_meaning(simulator):
 
 def test_outcome_unknown_is_a_connection_error_the_helper_catches():
     assert issubclass(WsmanOutcomeUnknownTimeout, WsmanOutcomeUnknownError)
+
+
+# -- amt_provision -----------------------------------------------------------------------------------------------
+
+class ProvisionDevice(object):
+    """AMT_SetupAndConfigurationService for Unprovision; the answer to Unprovision is lost (the device acts or not)."""
+
+    def __init__(self, acts):
+        self.host = '192.0.2.9'
+        self.exchanges = 0
+        self.state = 2
+        self.acts = acts
+        self.writes = []
+
+    def get(self, cls, selectors=None):
+        return {'ProvisioningState': self.state}
+
+    def invoke(self, cls, method, params=None, selectors=None, check_return=True):
+        self.writes.append(method)
+        if self.acts:
+            self.state = 0
+        raise WsmanOutcomeUnknownError('connection closed after the request was sent', host=self.host,
+                                       operation=method, sent=True, timed_out=False)
+
+    def close(self):
+        pass
+
+
+def test_unprovision_answer_lost_is_reread():
+    from ansible_collections.oob.amt.plugins.module_utils.amt import provisioning
+    dev = ProvisionDevice(acts=True)
+    result = provisioning.run_provision({'state': 'absent', 'admin_password': 'P@ssw0rd!', 'wait_timeout': 3},
+                                        None, lambda password: dev, sleep=lambda s: None)
+    assert result['changed'] and result['after'] == {'provisioning_state': 'pre'} and result['warnings']
+    assert dev.writes == ['Unprovision']
+    dev = ProvisionDevice(acts=False)
+    with pytest.raises(AmtError) as err:
+        provisioning.run_provision({'state': 'absent', 'admin_password': 'P@ssw0rd!', 'wait_timeout': 0.2},
+                                   None, lambda password: dev, sleep=lambda s: None)
+    assert 'outcome is unknown' in err.value.msg and dev.writes == ['Unprovision']
