@@ -140,6 +140,7 @@ def bench_discovery():
             sim.devices = 256
             sim.fleet_spec = spec
             sim.ready_timeout = 300
+            sim.warm_tls = True         # certificates ready, as real firmware has them from boot
             sim.start()
             third = int(sim.first_address.split('.')[2])
             net = '%s.%d.0/22' % (base, third - third % 4)
