@@ -5,7 +5,6 @@ import os
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
-from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
 from ansible_collections.oob.amt.plugins.module_utils.formats import setupbin as sb
 from ansible_collections.oob.amt.plugins.module_utils.usb_setup import OPTIONS, run_setupbin
 
