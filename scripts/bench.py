@@ -214,7 +214,7 @@ def measured(cmd, env=None):
     """Run cmd under a small launcher: wall, CPU (user+system of the whole process tree) and the peak RSS of its
     largest process, measured by the launcher itself (no other child of this script pollutes them)."""
     proc = subprocess.run([PY, '-c', LAUNCH] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          env=env)
+                          env=env, check=False)
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
