@@ -11,7 +11,7 @@ import struct
 import sys
 import time
 
-from tests.simulator import registry, soap
+from tests.simulator import redirection, registry, soap
 from tests.simulator.ca import FleetCA
 from tests.simulator import mei_standin
 from tests.simulator import firmware
@@ -145,6 +145,7 @@ class Fleet:
         self.log_fh = open(args.request_log, 'a', buffering=1) if args.request_log else None
         self.ca = FleetCA(self.state_dir) if not args.no_tls else None
         registry.load_all()
+        self.redirection = redirection.RedirectionListeners(self)
 
     # -- setup ------------------------------------------------------------------------------
     def addresses(self, first, count):
@@ -189,6 +190,10 @@ class Fleet:
                 if self.ca is not None and getattr(self.args, 'local_tls_port', 0):
                     loop_start.append(self._listen(addr, self.args.local_tls_port, device, tls=True,
                                                    interface='local'))
+            if redirection.enabled(self.args, len(self.devices)):
+                loop_start.append(self.redirection.listen(addr, device, False, 16994))
+                if self.ca is not None and not self.args.http_only:
+                    loop_start.append(self.redirection.listen(addr, device, True, 16995))
         for addr in self.spec.get('non_amt_http', []):
             loop_start.append(self._listen_raw(addr, 16992, self._non_amt))
         for addr in self.spec.get('blackhole', []):
