@@ -19,7 +19,8 @@ refused connect instead of a client and a thread's turn, which makes a /16 a mat
 that does not answer the connect is tried once more with the longer timeout before it is unreachable.
 
 A probe that connected but whose answer came late (a device or a controller under load) is not retried in
-the scan: after the scan's threads have joined, a short second pass (at most RETRY_WORKERS threads) probes
+the scan: after the scan's threads have joined, a short second pass (a quarter of `concurrency`, at least
+RETRY_WORKERS threads) probes
 those addresses once more with twice the timeout. A probe whose connect timed out (a black hole) is
 unreachable at once and costs nothing more. Enrichment (authenticated reads, heavier than an Identify) has
 its own timeout, max(timeout, ENRICH_MIN_TIMEOUT), so a tight scan timeout does not cost devices their facts.
@@ -58,7 +59,7 @@ MAX_CONCURRENCY = 1024
 MAX_TIMEOUT = 300.0
 RETRY_FACTOR = 2.0       # a probe that timed out is tried once more with this many times the timeout
 SWEEP_THREADS = 2        # connect sweeps in parallel (host/sweep.py)
-RETRY_WORKERS = 4        # threads of the second pass that retries the late probes
+RETRY_WORKERS = 4        # at least this many threads in the second pass that retries the late probes
 ENRICH_MIN_TIMEOUT = 5.0  # enrichment's timeout is max(timeout, this): the scan's tight timeout is for the probe
 
 
@@ -533,7 +534,8 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
             return retry_queue.pop(0) if retry_queue else None
 
     threads = [threading.Thread(target=worker, args=(take_late, True), name='amt-discovery-retry-%d' % i,
-                                daemon=True) for i in range(min(RETRY_WORKERS, settings.concurrency, len(retry_queue)))]
+                                daemon=True) for i in range(min(max(RETRY_WORKERS, settings.concurrency // 4),
+                                                   settings.concurrency, len(retry_queue)))]
     for t in threads:
         t.start()
     for t in threads:

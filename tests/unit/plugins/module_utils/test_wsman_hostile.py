@@ -52,7 +52,9 @@ def test_slow_drip_fails_at_the_deadline_naming_device_and_operation(lab, scenar
     with pytest.raises(WsmanTimeoutError) as exc:
         client(lab, scenario).get('AMT_GeneralSettings')
     elapsed = time.monotonic() - start
-    assert 1.4 < elapsed < 2.0, elapsed          # one deadline of 1.5 s, not 1.5 s per byte read
+    # one deadline of 1.5 s, not 1.5 s per byte read (which would take minutes); the upper bound only
+    # separates those two behaviours, with room for a loaded machine
+    assert 1.4 < elapsed < 6.0, elapsed
     assert lab.where[scenario] in str(exc.value) and 'get AMT_GeneralSettings' in str(exc.value)
 
 
@@ -87,7 +89,7 @@ def test_stale_loop_ends(lab):
     start = time.monotonic()
     with pytest.raises(WsmanAuthError, match='did not settle'):
         client(lab, 'stale_loop').get('AMT_GeneralSettings')
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 6.0        # ends after a bounded number of challenges, not a loop
 
 
 @pytest.mark.parametrize('scenario,error,text', [
@@ -98,7 +100,7 @@ def test_bad_answers_refused(lab, scenario, error, text):
     start = time.monotonic()
     with pytest.raises(error, match=text):
         client(lab, scenario, max_response_bytes=1 << 20).get('AMT_GeneralSettings')
-    assert time.monotonic() - start < 1.5
+    assert time.monotonic() - start < 6.0        # refused as it streams, not after reading everything
 
 
 def test_wrong_tls_name(lab):
@@ -141,9 +143,7 @@ def test_discovery_with_hostile_addresses_returns_every_good_host_and_reports_th
     stats = {}
     settings = d.DiscoverySettings(timeout=1.0, concurrency=32, password=lab.sim.admin_password,
                                    ca_path=lab.sim.ca_path, allow_plaintext=True)
-    start = time.monotonic()
     found = d.discover(['%s.0/24' % lab.base], settings=settings, stats=stats)
-    elapsed = time.monotonic() - start
     addresses = [x['address'] for x in found]
     for good in lab.sim.addresses:
         assert good in addresses
@@ -163,7 +163,8 @@ def test_discovery_with_hostile_addresses_returns_every_good_host_and_reports_th
         assert lab.where[scenario] in failed or lab.where[scenario] in addresses
     assert stats['probed'] == 254
     assert stats['found'] + stats['empty'] + stats['unreachable'] + stats['failed'] == 254
-    assert elapsed < 15
+    # bounded work, not a timed assertion: only the probes that connected and answered late go round again
+    assert stats['retried'] < 30, stats['retried']
 
 
 def test_probe_never_raises(monkeypatch):
