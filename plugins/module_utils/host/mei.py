@@ -10,19 +10,14 @@ localhost with the "local system account" the firmware hands out over MEI.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import errno
 import os
 import struct
 import uuid
 
-from ansible_collections.oob.amt.plugins.module_utils.host.heci import (
-    WATCHDOG_GUID, HeciConnection, MEITimeout, _is_socket)
+from ansible_collections.oob.amt.plugins.module_utils.host.heci import WATCHDOG_GUID, HeciConnection, MEITimeout
 from ansible_collections.oob.amt.plugins.module_utils.host.heci import MEIError as _HeciError
 
-MEI_DEVICES = ('/dev/mei0', '/dev/mei')
 AMTHI_GUID = uuid.UUID('12f80028-b4b7-4b2d-aca8-46e0ff65814c')
-# _IOWR('H', 0x01, struct mei_connect_client_data) - 16-byte GUID in, properties out
-IOCTL_MEI_CONNECT_CLIENT = 0xC0104801
 AMTHI_MAJOR, AMTHI_MINOR = 1, 1
 GET_LOCAL_SYSTEM_ACCOUNT_REQUEST = 0x04000067
 GET_LOCAL_SYSTEM_ACCOUNT_RESPONSE = 0x04800067
@@ -64,55 +59,27 @@ def decode_local_system_account(data):
 
 
 class MEIClient(object):
-    """A connection to the AMTHI client of the MEI device (file-descriptor based, so tests can mock it)."""
+    """The AMTHI client of the MEI device: one HeciConnection (host/heci.py owns opening, the connect ioctl and
+    the framing, also for the simulator's stand-in socket) and the AMTHI requests this module knows."""
 
     def __init__(self, device=None, opener=os.open, ioctl=None):
-        self.device = device
-        self._open = opener
-        self._ioctl = ioctl
-        self.fd = None
-        self.max_message = None
-        self._conn = None
+        self._conn = HeciConnection(AMTHI_GUID, device, opener=opener, ioctl=ioctl)
+
+    @property
+    def max_message(self):
+        return self._conn.max_message
 
     def connect(self):
-        candidates = [self.device] if self.device else list(MEI_DEVICES)
-        if _is_socket(candidates[0]):
-            # the simulator's MEI stand-in (host/heci.py describes the framing)
-            self._conn = HeciConnection(AMTHI_GUID, candidates[0]).connect()
-            self.max_message = self._conn.max_message
-            return self
-        last = None
-        for path in candidates:
-            try:
-                self.fd = self._open(path, os.O_RDWR)
-                break
-            except OSError as exc:
-                last = exc
-        if self.fd is None:
-            if last is not None and last.errno in (errno.EACCES, errno.EPERM):
-                raise MEIError('cannot open %s: permission denied (run the task with become: true)' % candidates[0])
-            raise MEIError('no MEI device (%s): the Intel MEI driver is not loaded or this is not an Intel AMT '
-                           'system; give local_username/local_password instead' % ', '.join(candidates))
-        buf = bytearray(AMTHI_GUID.bytes_le)
-        ioctl = self._ioctl
-        if ioctl is None:
-            import fcntl
-            ioctl = fcntl.ioctl
         try:
-            ioctl(self.fd, IOCTL_MEI_CONNECT_CLIENT, buf, True)
-        except OSError as exc:
-            self.close()
-            raise MEIError('cannot connect to the AMTHI client of the MEI device (%s)' % (exc.strerror or exc))
-        self.max_message = struct.unpack_from('<I', bytes(buf))[0]
+            self._conn.connect()
+        except MEIError as exc:
+            if 'no MEI device' in str(exc):
+                raise MEIError('%s; give local_username/local_password instead' % exc)
+            raise
         return self
 
-    def call(self, request):
-        if self.fd is None and self._conn is None:
-            self.connect()
-        if self._conn is not None:
-            return self._conn.call(request)
-        os.write(self.fd, request)
-        return os.read(self.fd, max(self.max_message or 4096, 4096))
+    def call(self, request, timeout=10):
+        return self._conn.call(request, timeout)
 
     def local_system_account(self):
         return decode_local_system_account(self.call(local_system_account_request()))
@@ -122,14 +89,7 @@ class MEIClient(object):
         return decode_control_mode(self.call(encode_request(GET_CONTROL_MODE_REQUEST)))
 
     def close(self):
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        if self.fd is not None:
-            try:
-                os.close(self.fd)
-            finally:
-                self.fd = None
+        self._conn.close()
 
 
 def decode_control_mode(data):

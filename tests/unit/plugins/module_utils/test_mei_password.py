@@ -43,7 +43,10 @@ def test_client_with_mocked_fd(monkeypatch):
         calls.append((fd, request, bytes(buf)))
         struct.pack_into('<IB', buf, 0, 4096, 1)
 
-    monkeypatch.setattr(mei.os, 'write', lambda fd, data: written.append(data) or len(data))
+    real_write = os.write
+    os.write(w, b'!')                                   # the answer is ready when the client waits for it
+    monkeypatch.setattr(mei.os, 'write', lambda fd, data: written.append(data) or len(data) if fd == r
+                        else real_write(fd, data))
     monkeypatch.setattr(mei.os, 'read', lambda fd, n: response())
     client = mei.MEIClient('/dev/mei0', opener=lambda path, flags: r, ioctl=fake_ioctl)
     assert client.local_system_account() == ('$$OsAdmin', 'Zx9+Secret')
