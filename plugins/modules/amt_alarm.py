@@ -103,11 +103,13 @@ failed_devices:
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: ["pc-17"]
 changed_devices:
   description: Fleet path. Names of the devices that changed (or would, in check mode).
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: ["pc-01", "pc-02"]
 alarm:
   description: The alarm as it is (or would be) on the device; null when absent.
   returned: always
@@ -117,14 +119,17 @@ replaced:
   description: Whether an existing alarm with the same name but other settings was replaced.
   returned: when an alarm was added
   type: bool
+  sample: false
 alarms_count:
   description: Number of alarms on the device before the change.
   returned: always
   type: int
+  sample: 1
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 4
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

@@ -93,15 +93,18 @@ added:
   returned: always
   type: list
   elements: str
+  sample: ["Intel(r) AMT:All"]
 removed:
   description: Filters unsubscribed by this run.
   returned: always
   type: list
   elements: str
+  sample: []
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 7
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

@@ -76,14 +76,17 @@ total_records:
   description: Records in the log.
   returned: always
   type: int
+  sample: 37
 returned:
   description: Number of records in RV(records).
   returned: always
   type: int
+  sample: 1
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 5
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

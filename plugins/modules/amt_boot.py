@@ -81,11 +81,13 @@ failed_devices:
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: ["pc-17"]
 changed_devices:
   description: Fleet path. Names of the devices that changed (or would, in check mode).
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: ["pc-01", "pc-02"]
 device:
   description: The boot device set.
   returned: always
@@ -101,6 +103,7 @@ settings_changed:
   returned: always
   type: list
   elements: str
+  sample: ["BIOSPause", "UseSOL"]
 power_action:
   description: The power request sent to get there, when O(power=true).
   returned: always
@@ -110,6 +113,7 @@ exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 6
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

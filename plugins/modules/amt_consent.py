@@ -97,10 +97,12 @@ return_value:
   description: The method's ReturnValue when the device refused (2 no request pending, 3 blocked, 2066 wrong code).
   returned: on failure
   type: int
+  sample: 2066
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 4
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

@@ -92,18 +92,22 @@ total_records:
   description: Records the log held (before filtering).
   returned: always
   type: int
+  sample: 112
 returned:
   description: Number of records in RV(records).
   returned: always
   type: int
+  sample: 1
 records_before:
   description: Records in the log before clearing.
   returned: when state is cleared
   type: int
+  sample: 112
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 6
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

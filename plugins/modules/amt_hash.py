@@ -138,6 +138,12 @@ certificate:
   description: Subject, issuer, validity and fingerprints of the certificate that was hashed.
   returned: when a certificate was given
   type: dict
+  sample: {"subject": "CN=Example Zone Root CA,O=Example Corp", "issuer": "CN=Example Zone Root CA,O=Example Corp",
+    "serial_number": "5f1c2a9e0b7d43c18e6a2f0d9b3c4e71a2b8d605", "not_before": "2025-01-06T09:12:44+00:00",
+    "not_after": "2045-01-01T09:12:44+00:00",
+    "fingerprints": {"sha1": "3b1efd3a66ea28b16697394703a72ca340a05bd5",
+    "sha256": "e835ac6d0c1f6b1c9e2e93b0f1b75f2f4a0cd67a3e4b4f2c9d9b0e6a6f5a8c21"},
+    "markers": {"client_setup_oid": false, "server_auth": false, "remote_console_oid": false, "client_setup_ou": false}}
 hash:
   description: The managed hash (lower-case hex) and its algorithm.
   returned: when O(state) is set
@@ -149,10 +155,15 @@ hashes:
   returned: when O(host) is set
   type: list
   elements: dict
+  sample: [{"name": "Zone CA", "instance_id": "Intel(r) AMT Certificate Hash: 17", "algorithm": "sha256",
+    "hash": "e835ac6d0c1f6b1c9e2e93b0f1b75f2f4a0cd67a3e4b4f2c9d9b0e6a6f5a8c21",
+    "hash_forms": {"hex": "e835ac6d...", "colon": "E8:35:AC:6D:...", "mebx": "E835-AC6D-..."},
+    "enabled": true, "default": false}]
 exchanges:
   description: HTTP exchanges made with the device.
   returned: when O(host) is set
   type: int
+  sample: 5
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

@@ -91,11 +91,13 @@ failed_devices:
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: ["pc-17"]
 changed_devices:
   description: Fleet path. Names of the devices that changed (or would, in check mode).
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: []
 amt_info:
   description: Facts per requested subset; subsets the firmware does not implement are null.
   returned: always
@@ -125,24 +127,43 @@ amt_info:
       description: Chassis, board, BIOS, processors and memory modules.
       type: dict
       returned: when hardware is gathered
+      sample: {"chassis": {"manufacturer": "Dell Inc.", "model": "OptiPlex 7090", "serial": "5CD1234XYZ", "version": null},
+        "board": {"manufacturer": "Dell Inc.", "model": "0K0D8T", "serial": "/5CD1234XYZ/CNFCW0012300A5/", "version": "A00"},
+        "bios": {"manufacturer": "Dell Inc.", "version": "1.21.0", "release_date": "2023-08-14T00:00:00Z"},
+        "processors": [{"id": "CPU 0", "brand": "11th Gen Intel(R) Core(TM) i7-11700 @ 2.50GHz", "max_clock_mhz": 4900,
+        "current_clock_mhz": 2500}],
+        "memory": [{"bank": "BANK 0", "capacity_bytes": 17179869184, "manufacturer": "Samsung", "part_number": "M378A2K43EB1-CWE",
+        "serial": "3A4B5C6D", "speed_mhz": 3200}],
+        "memory_total_bytes": 17179869184,
+        "storage": [{"id": "MEDIA DEV 0", "max_media_size_kb": 500107608, "capabilities": [4, 10], "security": 2}]}
     network:
       description: AMT's own network settings per interface (DHCP or static, MAC, address).
       type: dict
       returned: when network is gathered
+      sample: {"interfaces": [{"instance_id": "Intel(r) AMT Ethernet Port Settings 0", "dhcp": true,
+        "mac": "a4:bb:6d:12:34:56", "ip": "10.0.0.21", "netmask": "255.255.255.0", "gateway": "10.0.0.1",
+        "dns": "10.0.0.2", "link_up": true}]}
     boot:
       description: Boot capabilities and the current boot settings.
       type: dict
       returned: when boot is gathered
+      sample: {"capabilities": {"InstanceID": "Intel(r) AMT:BootCapabilities 0", "ForcePXEBoot": true,
+        "ForceHardDriveBoot": true, "ForceCDorDVDBoot": true, "IDER": true, "SOL": true, "BIOSSetup": true},
+        "settings": {"InstanceID": "Intel(r) AMT:BootSettingData 0", "BIOSPause": false, "BIOSSetup": false,
+        "UseIDER": false, "UseSOL": false, "BootMediaIndex": 0}}
     alarms:
       description: Alarm clock occurrences (scheduled wake-ups).
       type: list
       elements: dict
       returned: when alarms is gathered
+      sample: [{"name": "wake-mon", "start": "2030-12-02T06:30:00Z", "interval": "P7D", "delete_on_completion": false}]
     hashes:
       description: Trusted root certificate hashes.
       type: list
       elements: dict
       returned: when hashes is gathered
+      sample: [{"name": "DigiCert Global Root G2", "instance_id": "Intel(r) AMT Certificate Hash: 5", "algorithm": "sha256",
+        "hash": "cb3ccbb76031e5e0138f8dd39a23f9de47ffc35e43c1144cea27d46a5ab1cb5f", "enabled": true, "default": true}]
 exchanges:
   description: HTTP exchanges the module made with the device (including the digest challenge).
   returned: always

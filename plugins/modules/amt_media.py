@@ -181,10 +181,12 @@ sectors_served:
   description: Blocks of the image sent (2048 bytes for a CD, 512 for a floppy/USB image).
   returned: success
   type: int
+  sample: 81
 read_commands:
   description: READ commands the device sent.
   returned: success
   type: int
+  sample: 10
 commands:
   description: SCSI/ATAPI commands the device sent, by name and count.
   returned: success
@@ -195,10 +197,12 @@ reads:
   returned: success
   type: list
   elements: dict
+  sample: [{"drive": "cdrom", "lba": 16, "blocks": 1}, {"drive": "cdrom", "lba": 17, "blocks": 1}, {"drive": "cdrom", "lba": 18, "blocks": 16}]
 first_read_after:
   description: Seconds from the power action to the first read.
   returned: success
   type: float
+  sample: 7.412
 stopped:
   description: Why serving ended - V(idle), V(timeout) or V(closed_by_device).
   returned: success
@@ -208,15 +212,19 @@ served_seconds:
   description: Seconds the session served after the power action.
   returned: success
   type: float
+  sample: 38.95
 session:
   description: The storage redirection session (protocol and firmware version the device announced, read buffer,
     port, TLS, whether the device confirmed the close).
   returned: success
   type: dict
+  sample: {"protocol_version": "1.0", "firmware_version": "16.1", "read_buffer": 8192, "write_buffer": 8192, "protocol": 0,
+    "iana": 343, "port": 16995, "tls": true, "closed_cleanly": true}
 exchanges:
   description: WS-Management HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 12
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

@@ -212,38 +212,60 @@ certificate:
   description: Subject, issuer, serial, validity, fingerprints and markers of the management certificate.
   returned: when O(state) is V(present) or V(imported)
   type: dict
+  sample: {"subject": "CN=amt-mgmt.example.com,OU=Intel(R) Client Setup Certificate,O=Example Corp",
+    "issuer": "CN=Example Zone Root CA,O=Example Corp", "serial_number": "1d4f7b20c9a85e3361f0b2a7c4d9e8051f6a3b72",
+    "not_before": "2025-01-06T09:12:45+00:00", "not_after": "2027-01-06T09:12:45+00:00",
+    "fingerprints": {"sha1": "9c0e5d2a41b7f38e6a1c4d0b27e95f3a8c6d1e04",
+    "sha256": "4f2a9b7c1e08d3562a7f0c9e4b1d6a38f5e2c7b09d4a1f6e3c8b2d7a05e9f1c6"},
+    "markers": {"client_setup_oid": true, "server_auth": true, "remote_console_oid": false, "client_setup_ou": true}}
 ca:
   description: The same for the root CA.
   returned: when O(state) is V(present) or V(imported)
   type: dict
+  sample: {"subject": "CN=Example Zone Root CA,O=Example Corp", "issuer": "CN=Example Zone Root CA,O=Example Corp",
+    "serial_number": "5f1c2a9e0b7d43c18e6a2f0d9b3c4e71a2b8d605", "not_before": "2025-01-06T09:12:44+00:00",
+    "not_after": "2045-01-01T09:12:44+00:00",
+    "fingerprints": {"sha1": "3b1efd3a66ea28b16697394703a72ca340a05bd5",
+    "sha256": "e835ac6d0c1f6b1c9e2e93b0f1b75f2f4a0cd67a3e4b4f2c9d9b0e6a6f5a8c21"},
+    "markers": {"client_setup_oid": false, "server_auth": false, "remote_console_oid": false, "client_setup_ou": false}}
 root_hash:
   description: Hashes of the root CA certificate (sha1, sha256, sha384, each as hex, colon and mebx; md5 display only).
   returned: when O(state) is V(present) or V(imported)
   type: dict
+  sample: {"sha1": {"hex": "3b1efd3a...", "colon": "3B:1E:FD:3A:...", "mebx": "3B1E-FD3A-..."},
+    "sha256": {"hex": "e835ac6d...", "colon": "E8:35:AC:6D:...", "mebx": "E835-AC6D-..."},
+    "sha384": {"hex": "7d1a09c4...", "colon": "7D:1A:09:C4:...", "mebx": "7D1A-09C4-..."},
+    "md5": {"hex": "a3f1c2d4...", "colon": "A3:F1:C2:D4:...", "mebx": "A3F1-C2D4-...", "display_only": true}}
 csr:
   description: The certificate signing request (PEM).
   returned: when O(state=csr)
   type: str
+  sample: "-----BEGIN CERTIFICATE REQUEST-----\nMIICyjCCAbICAQAwaTEdMBsGA1UEAwwUYW10LW1nbXQuZXhhbXBsZS5jb20x...\n-----END CERTIFICATE REQUEST-----\n"
 actions:
   description: What was (or in check mode would be) done.
   returned: always
   type: list
   elements: str
+  sample: ["created the zone CA CN=Example Zone Root CA,O=Example Corp",
+    "issued the management certificate CN=amt-mgmt.example.com,OU=Intel(R) Client Setup Certificate,O=Example Corp"]
 written:
   description: Files written.
   returned: always
   type: list
   elements: str
+  sample: ["ca.key", "ca.crt", "mgmt.key", "mgmt.crt", "mgmt-chain.pem"]
 removed:
   description: Files removed.
   returned: always
   type: list
   elements: str
+  sample: []
 backup_files:
   description: Copies of replaced or removed files.
   returned: when O(backup=true) and a file was replaced or removed
   type: list
   elements: str
+  sample: ["/etc/oob-amt/zone/mgmt.crt.2026-11-29@04:30:12~"]
 '''
 
 import traceback

@@ -106,23 +106,36 @@ network:
     and wired settings (dhcp, ip_sync, shared_static_ip, mac, ip_address, subnet_mask, gateway, DNS) after the run.
   returned: always
   type: dict
+  sample: {"general": {"hostname": "pc-0-1", "domain": "corp.example.com", "shared_fqdn": true, "ping_response": true,
+    "rmcp_ping_response": true, "ddns_update": false},
+    "wired": {"dhcp": false, "ip_sync": true, "shared_static_ip": true, "mac": "A4-BB-6D-12-34-56",
+    "ip_address": "10.0.0.21", "subnet_mask": "255.255.255.0", "gateway": "10.0.0.1",
+    "primary_dns": "10.0.0.2", "secondary_dns": null}}
 before:
   description: The same as read before any change.
   returned: always
   type: dict
+  sample: {"general": {"hostname": "pc-0-1", "domain": "", "shared_fqdn": true, "ping_response": false,
+    "rmcp_ping_response": true, "ddns_update": false},
+    "wired": {"dhcp": true, "ip_sync": true, "shared_static_ip": false, "mac": "A4-BB-6D-12-34-56",
+    "ip_address": "10.0.0.21", "subnet_mask": "255.255.255.0", "gateway": "10.0.0.1",
+    "primary_dns": "10.0.0.2", "secondary_dns": null}}
 fqdn:
   description: AMT host name and domain joined.
   returned: always
   type: str
+  sample: "pc-0-1.corp.example.com"
 actions:
   description: What was written.
   returned: always
   type: list
   elements: str
+  sample: ["set DomainName, PingResponseEnabled (AMT_GeneralSettings)", "set the wired port to static 10.0.0.21"]
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 8
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

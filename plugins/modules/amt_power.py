@@ -119,11 +119,13 @@ failed_devices:
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: ["pc-17"]
 changed_devices:
   description: Fleet path. Names of the devices that changed (or would, in check mode).
   returned: when O(devices) or O(targets) is set
   type: list
   elements: str
+  sample: ["pc-01", "pc-02"]
 power_state:
   description: Power state before and after the request (after = the state the request leads to, or the state
     observed with O(wait=true)).
@@ -145,6 +147,7 @@ msg:
   description: Explanation when the module did something else than asked (reset of a host that was off).
   returned: when applicable
   type: str
+  sample: "the host was off, so it was powered on instead of reset"
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always

@@ -186,6 +186,7 @@ forgotten_in:
   returned: when unprovisioning failed
   type: list
   elements: str
+  sample: ["/home/ops/.cache/oob-amt/oob.amt.amt_s_3c6a2_8f1e0"]
 before:
   description: Provisioning state and control mode before.
   returned: always
@@ -206,14 +207,17 @@ realm:
   description: The digest realm of the device.
   returned: on success with state present
   type: str
+  sample: "Digest:8A64C1E5F0B2D7394E1A6C0B5D2F8E37"
 activation_seconds:
   description: Time the activation call took.
   returned: when the device was activated
   type: float
+  sample: 4.217
 unprovision_seconds:
   description: Time from Unprovision until the device reported pre-provisioning.
   returned: when the device was unprovisioned
   type: float
+  sample: 21.503
 local_access:
   description:
     - How the local firmware was reached. C(path) V(lms) or V(mei); C(tls); C(tls_enforced_local) and
@@ -228,6 +232,9 @@ preflight:
   returned: when the ACM pre-flight fails
   type: list
   elements: str
+  sample: ["the root CA hash e835ac6d0c1f6b1c9e2e93b0f1b75f2f4a0cd67a3e4b4f2c9d9b0e6a6f5a8c21 is not an enabled trusted hash
+    on the device (add it with amt_hash or a USB setup.bin from amt_usb_setupbin)",
+    "the certificate names (prov.example.com) are not in the device DNS suffix corp.example.net"]
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

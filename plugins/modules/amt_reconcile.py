@@ -71,6 +71,8 @@ files:
   returned: always
   type: list
   elements: str
+  sample: ["/srv/reports/amt/reconcile.json", "/srv/reports/amt/reconcile.yml", "/srv/reports/amt/reconcile.md",
+    "/srv/reports/amt/reconcile.html"]
 '''
 
 import json

@@ -116,14 +116,18 @@ kvm_password_sent:
   description: Whether the RFB password was written (never the password itself).
   returned: always
   type: bool
+  sample: false
 msg:
   description: Note about user consent when KVM is enabled in Client Control Mode.
   returned: when applicable
   type: str
+  sample: "KVM is enabled in Client Control Mode: every KVM session needs the user consent code shown on
+    the host screen (oob.amt.amt_consent)"
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 9
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

@@ -144,6 +144,7 @@ dest:
   description: The capture file, when O(dest) was given.
   returned: always
   type: str
+  sample: "/var/log/amt/pc-20-1-console.log"
 console_tail:
   description: The last O(tail_lines) lines of the console, without escape sequences.
   returned: always
@@ -154,22 +155,27 @@ keys_sent:
   description: Number of key sequences typed.
   returned: always
   type: int
+  sample: 1
 power_action:
   description: The power request sent (on or reset), or null.
   returned: always
   type: dict
+  sample: {"name": "reset", "value": 10, "power_state_before": "on"}
 stopped:
   description: Why the capture ended - V(duration), V(stop_on) or V(closed_by_device); null in check mode.
   returned: always
   type: str
+  sample: "stop_on"
 captured_seconds:
   description: Seconds the console was captured.
   returned: success
   type: float
+  sample: 41.207
 exchanges:
   description: WS-Management HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 9
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

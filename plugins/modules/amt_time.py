@@ -70,6 +70,7 @@ controller_time:
   description: Controller clock when the answer arrived.
   returned: always
   type: str
+  sample: "2026-11-29T03:00:42Z"
 drift_seconds:
   description: Device minus controller time, in seconds (positive - the device is ahead).
   returned: always
@@ -79,14 +80,17 @@ drift_after_seconds:
   description: Drift after the run (read again after setting).
   returned: always
   type: float
+  sample: 0.0
 max_drift:
   description: The tolerance used.
   returned: always
   type: int
+  sample: 2
 exchanges:
   description: HTTP exchanges made with the device.
   returned: always
   type: int
+  sample: 6
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

@@ -183,36 +183,60 @@ fingerprint_colon:
   description: The same fingerprint, upper case with colons.
   returned: with fingerprint
   type: str
+  sample: "3F:1C:5E:0F:9A:3B:2D:8E:7C:6B:5A:4F:3E:2D:1C:0B:9A:8F:7E:6D:5C:4B:3A:29:18:17:16:15:14:13:12:1F"
 certificate:
   description: Subject, issuer, expiry, names and SHA-256 of that certificate.
   returned: with fingerprint
   type: dict
+  sample: {"subject": "CN=pc-0-1.corp.example.com", "issuer": "CN=Example Zone Root CA,O=Example Corp",
+    "not_after": "2027-11-29T04:20:00+00:00", "dns_names": ["pc-0-1.corp.example.com", "pc-0-1"],
+    "ip_addresses": ["10.0.0.21"], "sha256": "3f1c5e0f9a3b2d8e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121f"}
 before:
   description: Bound certificate and TLS settings (remote and local) as read.
   returned: always
   type: dict
+  sample: {"certificate": {"subject": "CN=iAMT-ZZ4G-BBD3-5EE6", "issuer": "CN=iAMT-ZZ4G-BBD3-5EE6",
+    "not_after": "2044-01-01T00:00:00+00:00", "dns_names": [], "ip_addresses": [],
+    "sha256": "a94f1e0c3d7b52e86f0a1c9d4e3b27f5860c1d9e2a7b4f3c5d6e8a0b1c2d3e4f"},
+    "settings": {"remote": {"enabled": true, "mutual_authentication": false, "accept_non_tls": true},
+    "local": {"enabled": true, "mutual_authentication": false, "accept_non_tls": true}}}
 after:
   description: Bound certificate and TLS settings after the run (read again through the new certificate).
   returned: when the run completed
   type: dict
+  sample: {"certificate": {"subject": "CN=pc-0-1.corp.example.com", "issuer": "CN=Example Zone Root CA,O=Example Corp",
+    "not_after": "2027-11-29T04:20:00+00:00", "dns_names": ["pc-0-1.corp.example.com", "pc-0-1"],
+    "ip_addresses": ["10.0.0.21"], "sha256": "3f1c5e0f9a3b2d8e7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181716151413121f"},
+    "settings": {"remote": {"enabled": true, "mutual_authentication": false, "accept_non_tls": false},
+    "local": {"enabled": true, "mutual_authentication": false, "accept_non_tls": true}}}
 actions:
   description: What was done (or would be done in check mode).
   returned: always
   type: list
   elements: str
+  sample: ["generated key pair Intel(r) AMT Key: Handle: 1 on the device",
+    "signed the device request with CN=Example Zone Root CA,O=Example Corp",
+    "added certificate Intel(r) AMT Certificate: Handle: 2", "bound it to TLS (AMT_TLSCredentialContext)",
+    "set Intel(r) AMT 802.3 TLS Settings: enabled=True mutual=False plain HTTP=False",
+    "committed (the device closed the connection to apply TLS)",
+    "removed the replaced certificate Intel(r) AMT Certificate: Handle: 0"]
 reasons:
   description: Why the bound certificate was replaced.
   returned: when a new certificate was needed
   type: list
   elements: str
+  sample: ["it is not issued by the CA (CN=iAMT-ZZ4G-BBD3-5EE6)",
+    "its names [] differ from ['pc-0-1.corp.example.com', 'pc-0-1', '10.0.0.21']"]
 csr:
   description: The request signed by the device (PEM), with O(ca=external) before O(certificate) is given.
   returned: when applicable
   type: str
+  sample: "-----BEGIN CERTIFICATE REQUEST-----\nMIIC0TCCAbkCAQAwIjEgMB4GA1UEAwwXcGMtMC0xLmNvcnAuZXhhbXBsZS5jb20w...\n-----END CERTIFICATE REQUEST-----\n"
 exchanges:
   description: HTTP exchanges made with the device before the commit.
   returned: always
   type: int
+  sample: 14
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module

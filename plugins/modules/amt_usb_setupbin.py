@@ -194,35 +194,45 @@ path:
   description: The file written.
   returned: always
   type: str
+  sample: "/srv/amt/setup.bin"
 sha256:
   description: SHA-256 of the file content.
   returned: always
   type: str
+  sample: "7a3f0c9e51d2b8a46e1f09c37b5d28e4a6c0f1b39d7e2a5c48f60b1d3e9a72c5"
 size:
   description: File size in bytes (512 per record plus the header).
   returned: always
   type: int
+  sample: 1024
 version:
   description: File format version.
   returned: always
   type: str
+  sample: "4"
 records:
   description: Each record's settings as the decoder reads them back; passwords appear only as their length.
   returned: always
   type: list
   elements: dict
+  sample: [{"number": 1, "valid": true, "scrambled": false, "consumed": false, "entries": ["1/1", "1/2", "2/3"],
+    "settings": {"current_password": {"length": 5}, "new_password": {"length": 12}, "pki_dns_suffix": "example.com"},
+    "warnings": []}]
 backup_file:
   description: The backup of the replaced file.
   returned: when O(backup=true) and a file was replaced
   type: str
+  sample: "/srv/amt/setup.bin.2026-11-29@04:30:12~"
 usb_image_backup_file:
   description: The backup of the replaced O(usb_image) file.
   returned: when O(backup=true) and an existing O(usb_image) file was replaced
   type: str
+  sample: "/srv/amt/setup-usb.img.2026-11-29@04:30:12~"
 usb_image:
   description: The FAT image written.
   returned: when O(usb_image) is set
   type: str
+  sample: "/srv/amt/setup-usb.img"
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -50,23 +50,28 @@ version:
   description: File format version (V(1), V(2.0), V(2.1), V(3) or V(4)).
   returned: success
   type: str
+  sample: "4"
 consume:
   description: Whether the BIOS consumes records after applying them.
   returned: success
   type: bool
+  sample: false
 data_record_count:
   description: Number of records.
   returned: success
   type: int
+  sample: 1
 data_records_consumed:
   description: Records the BIOS has consumed.
   returned: success
   type: int
+  sample: 0
 module_list:
   description: Modules the header lists (empty in files from old MeshCommander versions).
   returned: success
   type: list
   elements: int
+  sample: [1, 2]
 records:
   description:
     - Per record its number, valid and scrambled flags, whether it is consumed, the entry ids in file order,
@@ -80,6 +85,7 @@ sha256:
   description: SHA-256 of the file.
   returned: success
   type: str
+  sample: "7a3f0c9e51d2b8a46e1f09c37b5d28e4a6c0f1b39d7e2a5c48f60b1d3e9a72c5"
 '''
 
 import hashlib

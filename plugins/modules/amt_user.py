@@ -121,15 +121,18 @@ password_changed:
   description: Whether the password was (or in check mode would be) set.
   returned: with state=present
   type: bool
+  sample: true
 actions:
   description: What was done.
   returned: always
   type: list
   elements: str
+  sample: ["add user helpdesk"]
 exchanges:
   description: HTTP exchanges made with the device on the admin connection.
   returned: always
   type: int
+  sample: 7
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
