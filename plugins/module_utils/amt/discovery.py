@@ -533,9 +533,9 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
         with lock:
             return retry_queue.pop(0) if retry_queue else None
 
+    retry_workers = min(max(RETRY_WORKERS, settings.concurrency // 4), settings.concurrency, len(retry_queue))
     threads = [threading.Thread(target=worker, args=(take_late, True), name='amt-discovery-retry-%d' % i,
-                                daemon=True) for i in range(min(max(RETRY_WORKERS, settings.concurrency // 4),
-                                                   settings.concurrency, len(retry_queue)))]
+                                daemon=True) for i in range(retry_workers)]
     for t in threads:
         t.start()
     for t in threads:
