@@ -8,7 +8,7 @@ COLLECTIONS := $(ROOT)/.collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 
-.PHONY: help browser eda-venv setup links build install sanity unit integration test lint demo bench clean \
+.PHONY: help browser java eda-venv setup links build install sanity unit integration test lint demo bench clean \
 	galaxy-check matrix changelog ee docs-check importer ecosystem release-tools
 
 help:
@@ -52,6 +52,14 @@ browser:
 	      apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	  echo "Chromium is not installed and could not be installed here: test_report_browser will fail"
 
+# ansible-rulebook runs on Java 17: Debian's headless JRE, installed when missing and possible.
+java:
+	@command -v java >/dev/null 2>&1 || \
+	  { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	    { apt-get install -y -q openjdk-17-jre-headless >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && \
+	      apt-get install -y -q openjdk-17-jre-headless >/dev/null 2>&1; }; }; } || \
+	  echo "Java 17 is not installed and could not be installed here: test_eda_rulebook will fail"
+
 # Event-Driven Ansible: ansible-rulebook (needs Java 17) in its own venv, so the main venv stays lean.
 # The integration test runs the example rulebook from it against simulated devices.
 EDA_VENV := build/eda-venv
@@ -66,7 +74,7 @@ eda-venv: $(EDA_VENV)/.stamp
 # simulator, on one worker; every worker picks its own loopback addresses), then the tests marked serial
 # (they measure time under load) run alone.
 INTEGRATION_JOBS ?= 2
-integration: setup browser eda-venv
+integration: setup browser java eda-venv
 	$(PY) -m pytest tests/integration -q -m 'not serial' -n $(INTEGRATION_JOBS) --dist loadfile
 	$(PY) -m pytest tests/integration -q -m serial -n 0
 
