@@ -63,14 +63,19 @@ def _is_loopback(host):
         return False
 
 
-def _listening(host, port, timeout=2.0):
-    """True when something accepts TCP on host:port; False when refused/unreachable."""
-    try:
-        sock = socket.create_connection((host, port), timeout=timeout)
-    except (OSError, socket.timeout):
-        return False
-    sock.close()
-    return True
+def _listening(host, port, timeout=2.0, attempts=3, pause=0.5):
+    """True when something accepts TCP on host:port; False when refused/unreachable on every attempt (a
+    service that is (re)starting, or a loaded host, gets a few tries before we fall back to MEI)."""
+    for attempt in range(attempts):
+        try:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        except (OSError, socket.timeout):
+            if attempt + 1 < attempts:
+                time.sleep(pause)
+            continue
+        sock.close()
+        return True
+    return False
 
 
 class LocalAccess(object):

@@ -164,7 +164,8 @@ class RedirSession(object):
         except (socket.timeout, TimeoutError):
             raise self._err(WsmanTimeoutError, 'no connection within %gs to redirection port %s'
                             % (self.timeout, self.port))
-        except ConnectionRefusedError:
+        except (ConnectionRefusedError, ConnectionResetError):
+            # a closed port answers the SYN with a reset: refused, or reset when it races the connect
             raise self._err(RedirRefusedError, 'redirection port %s refused the connection: the redirection '
                             'listener is off' % self.port, refused=True)
         except OSError as exc:
