@@ -149,3 +149,37 @@ def timers_for(host_entries, prefix='oob-amt-power-'):
                     'on_calendar': '%s *-*-* %s:00 %s' % (day_spec, time_text, tz),
                     'cron': dict((k, v) for k, v in cron.items() if k != 'guard'), 'cron_guard': cron['guard']})
     return out
+
+
+def fleet_plan(host_entries, prefix='sched-', current=None, now=None):
+    """The alarm work of a whole fleet, grouped so that one fleet task does each piece (roles/power_schedule,
+    tasks/fleet.yml).
+
+    host_entries: {inventory_hostname: [entries]} (each host's effective schedule); current: {inventory_hostname:
+    [names of the alarms the device holds]} or None. Every host's alarms are computed against the same `now`, so
+    hosts that share an entry share its alarms exactly.
+
+    Returns {'alarms': [{name, start, interval, hosts}], 'remove': [{name, hosts}], 'wanted': {host: [names]}}:
+    one item per distinct alarm to write and per alarm name to remove (alarms of the role's prefix that the
+    device holds and its schedule no longer has), each with the hosts it applies to, in inventory order.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    order = list(host_entries or {})
+    alarms, wanted = {}, {}
+    for host in order:
+        try:
+            host_alarms = alarms_for(host_entries[host], prefix, now)
+        except ScheduleError as exc:
+            raise ScheduleError('%s: %s' % (host, exc))
+        wanted[host] = [a['name'] for a in host_alarms]
+        for alarm in host_alarms:
+            alarms.setdefault((alarm['name'], alarm['start'], alarm['interval']), []).append(host)
+    remove = {}
+    for host in order:
+        for name in (current or {}).get(host) or []:
+            if re.match(prefix, name) and name not in wanted[host]:
+                remove.setdefault(name, []).append(host)
+    return {'alarms': [{'name': name, 'start': start, 'interval': interval, 'hosts': hosts}
+                       for (name, start, interval), hosts in sorted(alarms.items())],
+            'remove': [{'name': name, 'hosts': hosts} for name, hosts in sorted(remove.items())],
+            'wanted': wanted}

@@ -20,6 +20,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.fleet
 options:
   state:
     description: V(synced) sets the clock when it drifts; V(read) only reports.
@@ -61,6 +62,33 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+fleet:
+  description:
+    - Fleet path (O(devices) or O(targets)). One entry per device name, in order - what the single-device task
+      returns (C(changed), C(failed), C(msg) on failure, C(exchanges), the operation's keys) plus C(host), and
+      C(before) and C(after) when the operation reports a difference.
+  returned: when O(devices) or O(targets) is set
+  type: dict
+  sample: {"pc-01": {"changed": false, "failed": false, "host": "10.0.0.21", "device_time": "2026-11-29T03:00:00Z",
+           "drift_seconds": -0.4, "drift_after_seconds": -0.4, "exchanges": 2}}
+fleet_summary:
+  description: Fleet path. Counts of the run.
+  returned: when O(devices) or O(targets) is set
+  type: dict
+  sample: {"total": 500, "ok": 499, "failed": 1, "changed": 250, "failed_percentage": 0.2,
+           "max_fail_percentage": 1.0, "workers": 50}
+failed_devices:
+  description: Fleet path. Names of the devices that failed (their errors are in RV(fleet) and the first ones in C(msg)).
+  returned: when O(devices) or O(targets) is set
+  type: list
+  elements: str
+  sample: ["pc-17"]
+changed_devices:
+  description: Fleet path. Names of the devices that changed (or would, in check mode).
+  returned: when O(devices) or O(targets) is set
+  type: list
+  elements: str
+  sample: ["pc-01", "pc-02"]
 device_time:
   description: Device clock when read (UTC, ISO 8601).
   returned: always

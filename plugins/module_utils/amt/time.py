@@ -89,6 +89,7 @@ def run_time(client, params, check_mode=False, diff=False, now=time.time):
     return result
 
 
-OPERATION = Operation(OPTIONS, run_time, name=lambda params: 'clock %s' % params['state'], prepare=check_params)
+OPERATION = Operation(OPTIONS, run_time, name=lambda params: 'clock %s' % params['state'], prepare=check_params,
+                      fleet=True)
 
 __all__ = ['OPERATION', 'run_time', 'read_clock', 'TimeError', 'WsmanError']
