@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP Digest (RFC 2617 / RFC 7616 with MD5) the way AMT speaks it, as a requests authentication handler.
+"""HTTP Digest (RFC 2617 / RFC 7616 with MD5) the way AMT speaks it: the headers for the transport's digest round
+trip (start, answer), also usable as a requests authentication handler (a callable auth).
 
 AMT quirks handled here: the realm is used verbatim including its ``Digest:`` prefix,
 ``qop="auth-int, auth"`` is a list inside one quoted string (requests' own HTTPDigestAuth splits it on
@@ -10,9 +11,9 @@ nonce count so later requests need no challenge. Several WWW-Authenticate header
 one header) are all considered; the first usable Digest challenge wins. A challenge without qop (legacy
 RFC 2069 digest, no replay protection) is refused unless the caller opts in.
 
-The 401 handling follows the shape of requests' auth.HTTPDigestAuth.handle_401 (read, not copied): the
-response hook drains the small 401 body, answers the challenge on the same adapter and returns the new
-response; it re-sends at most twice per request (a fresh challenge, then once more when the device calls
+The 401 handling follows the shape of requests' auth.HTTPDigestAuth.handle_401 (read, not copied): drain the
+small 401 body, answer the challenge on the same connection pool; the transport (transport.py, _post) sends
+the answer, `answer` computes it, at most twice per request (a fresh challenge, then once more when the device calls
 the nonce stale or rejects a nonce kept from an earlier exchange, the way Intel's clients re-challenge).
 A 401 always means the device did not act on the request, so re-sending a write after it is safe.
 """
@@ -22,11 +23,6 @@ __metaclass__ = type
 
 import hashlib
 import os
-
-try:
-    from requests.auth import AuthBase
-except ImportError:  # pragma: no cover - the transport reports the missing library
-    AuthBase = object
 
 _CHALLENGE_LIMIT = 16
 
@@ -207,11 +203,12 @@ def select_challenge(values, allow_legacy=False):
     raise DigestChallengeError('; '.join(reasons))
 
 
-class DigestAuth(AuthBase):
+class DigestAuth(object):
     """Computes Authorization headers, reusing one nonce with an increasing nonce count.
 
-    Usable on its own with requests (``session.post(url, auth=DigestAuth(user, pw))``) and by WsmanClient.
-    Not thread-safe: one instance per device session."""
+    Used by the transport (start before each request, answer on a 401) and usable on its own with requests
+    (``session.post(url, auth=DigestAuth(user, pw))``: requests calls any callable auth). Not thread-safe: one
+    instance per device session. Importing this file does not import requests."""
 
     def __init__(self, username, password, allow_legacy=False, max_401_body=65536):
         self.username = username
@@ -284,57 +281,81 @@ class DigestAuth(AuthBase):
             parts.append('opaque="%s"' % ch['opaque'])
         return 'Digest ' + ', '.join(parts)
 
-    # -- requests.auth.AuthBase ---------------------------------------------------------------
-    def __call__(self, request):
+    # -- the round trip (transport.py) ----------------------------------------------------------
+    def start(self, method, uri, body=None):
+        """The Authorization header of a new request (with the kept nonce), or None before any challenge.
+        Resets the per-request state of the round trip."""
         self._resends = 0
         self.last_error = None
         self._sent_nonce = None
         self._kept = False
-        if self.challenge is not None:
-            try:
-                request.headers['Authorization'] = self.authorization(request.method, request.path_url,
-                                                                      body=request.body)
-                self._sent_nonce = self.challenge['nonce']
-                self._kept = True
-            except DigestChallengeError as exc:
-                self.last_error = str(exc)
+        if self.challenge is None:
+            return None
+        try:
+            header = self.authorization(method, uri, body=body)
+        except DigestChallengeError as exc:
+            self.last_error = str(exc)
+            return None
+        self._sent_nonce = self.challenge['nonce']
+        self._kept = True
+        return header
+
+    def answer(self, values, method, uri, body, drain):
+        """The Authorization header that answers a 401 with these WWW-Authenticate values, or None when the 401 is
+        the answer (credentials refused, no usable challenge, a third 401 for one request; last_error says why
+        unless the credentials were refused). drain() reads the 401 body and says whether it fit the limit; it is
+        called only when the request is sent again."""
+        if self._resends >= 2:
+            return None
+        try:
+            challenge = select_challenge([v for v in values or () if v is not None], self.allow_legacy)
+        except DigestChallengeError as exc:
+            self.last_error = str(exc)
+            return None
+        if self._sent_nonce is not None and not challenge['stale']:
+            # our answer was refused and the nonce is not called stale: a wrong password, unless the nonce was
+            # one kept from an earlier exchange (firmware may forget nonces): then one fresh try.
+            if not self._kept:
+                return None
+            self.rechallenges += 1
+        if not drain():
+            self.last_error = '401 page larger than %d bytes' % self.max_401_body
+            return None
+        self.set_challenge(challenge)
+        try:
+            header = self.authorization(method, uri, body=body)
+        except DigestChallengeError as exc:
+            self.last_error = str(exc)
+            return None
+        self._sent_nonce = challenge['nonce']
+        self._kept = False
+        self._resends += 1
+        return header
+
+    # -- as a requests auth (callable) -----------------------------------------------------------
+    def __call__(self, request):
+        header = self.start(request.method, request.path_url, request.body)
+        if header:
+            request.headers['Authorization'] = header
         request.register_hook('response', self.handle_401)
         return request
 
     def handle_401(self, response, **kwargs):
-        """Answer a digest challenge (at most twice per request); returns the final response."""
-        if response.status_code != 401 or self._resends >= 2:
+        """requests response hook: answer a digest challenge (at most twice per request); the final response."""
+        if response.status_code != 401:
             return response
         raw_headers = getattr(response.raw, 'headers', None)
         if raw_headers is not None and hasattr(raw_headers, 'getlist'):
             values = raw_headers.getlist('WWW-Authenticate')
         else:
             values = [response.headers.get('www-authenticate')]
-        try:
-            challenge = select_challenge([v for v in values if v is not None], self.allow_legacy)
-        except DigestChallengeError as exc:
-            self.last_error = str(exc)
-            return response
-        if self._sent_nonce is not None and not challenge['stale']:
-            # our answer was refused and the nonce is not called stale: a wrong password, unless the nonce was
-            # one kept from an earlier exchange (firmware may forget nonces): then one fresh try.
-            if not self._kept:
-                return response
-            self.rechallenges += 1
-        if not _drain(response, self.max_401_body):
-            self.last_error = '401 page larger than %d bytes' % self.max_401_body
+        request = response.request.copy()
+        header = self.answer(values, request.method, request.path_url, request.body,
+                             lambda: _drain(response, self.max_401_body))
+        if header is None:
             return response
         _release(response)
-        self.set_challenge(challenge)
-        request = response.request.copy()
-        try:
-            request.headers['Authorization'] = self.authorization(request.method, request.path_url, body=request.body)
-        except DigestChallengeError as exc:
-            self.last_error = str(exc)
-            return response
-        self._sent_nonce = challenge['nonce']
-        self._kept = False
-        self._resends += 1
+        request.headers['Authorization'] = header
         again = response.connection.send(request, **kwargs)
         again.history.append(response)
         again.request = request

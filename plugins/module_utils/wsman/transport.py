@@ -1,23 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""HTTP(S) to one AMT device, on requests: one Session per device, a wall-clock deadline per exchange.
+"""HTTP(S) to one AMT device, on urllib3: one connection pool per device, a wall-clock deadline per exchange.
 
-What requests/urllib3 give: keep-alive pooling, chunked framing, header parsing, TLS through our own
-SSLContext. What we add on top (docs/dev/transport.md explains each with the measurements):
+What urllib3 gives: keep-alive, chunked framing, header parsing, TLS through our own SSLContext. What we add
+on top (docs/dev/transport.md explains each with the measurements):
 
 - a deadline over the WHOLE exchange (connect, TLS handshake, request, status line, headers, body,
-  chunk framing, and the digest round trip): a watchdog thread shuts the socket down when it passes,
-  so a device that drips one byte per second fails at `timeout`, not at `timeout` per read;
+  chunk framing, and the digest round trip): one watchdog thread per process shuts the socket down when it
+  passes, so a device that drips one byte per second fails at `timeout`, not at `timeout` per read;
 - knowing whether any byte of a request was written (`sent`), so a write is never repeated once it
   may have reached the device;
 - one SSLContext per set of TLS options for the whole process, and TLS session resumption on the
   reconnect that follows the 401 (firmware closes the connection after a challenge);
-- SHA-256 pinning, no redirects, no content decoding, a size cap while streaming the body.
+- the digest round trip (digest.py computes the headers, this file sends the answer on the same pool);
+- SHA-256 pinning, no redirects, no retries, no content decoding, a size cap while streaming the body.
 
-Patterns followed (read, not copied): requests' adapters.py (HTTPAdapter.init_poolmanager,
-get_connection_with_tls_context, cert_verify) and urllib3's connection.py (HTTPSConnection.connect,
-_ssl_wrap_socket_and_match_hostname) of the installed versions.
+The pool is used directly (no requests Session in between): requests' request preparation, hooks, cookie
+jar and response wrapping cost about 2 ms of CPU per device and gave nothing a device client uses (issue 16,
+measured with scripts/bench_profile.py).
+
+Patterns followed (read, not copied): requests' adapters.py (HTTPAdapter.init_poolmanager, send: the urlopen
+arguments; cert_verify) and urllib3's connection.py (HTTPSConnection.connect,
+_ssl_wrap_socket_and_match_hostname) and connectionpool.py (urlopen, _new_conn) of the installed versions.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -33,16 +38,18 @@ import time
 import traceback
 
 try:
-    import requests
-    from requests.adapters import HTTPAdapter
     from urllib3.connection import HTTPConnection as _U3HTTPConnection, HTTPSConnection as _U3HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool as _U3HTTPPool, HTTPSConnectionPool as _U3HTTPSPool
-    HAS_REQUESTS = True
-    REQUESTS_IMPORT_ERROR = None
+    from urllib3.util.timeout import Timeout as _U3Timeout
+    HAS_URLLIB3 = True
+    URLLIB3_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - reported by the module (missing_required_lib)
-    HAS_REQUESTS = False
-    REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    HTTPAdapter = _U3HTTPConnection = _U3HTTPSConnection = _U3HTTPPool = _U3HTTPSPool = object
+    HAS_URLLIB3 = False
+    URLLIB3_IMPORT_ERROR = traceback.format_exc()
+    _U3HTTPConnection = _U3HTTPSConnection = _U3HTTPPool = _U3HTTPSPool = object
+    _U3Timeout = None
+# the names before issue 16 (urllib3 comes with requests, the library the collection declares)
+HAS_REQUESTS, REQUESTS_IMPORT_ERROR = HAS_URLLIB3, URLLIB3_IMPORT_ERROR
 
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanConnectionError, WsmanError, WsmanMalformedResponse, WsmanTimeoutError, WsmanTLSError)
@@ -193,7 +200,9 @@ class _Watchdog(object):
     """One thread per process that shuts down the sockets of exchanges whose deadline passed.
 
     A per-read timeout cannot bound an exchange against a device that sends one byte per second;
-    shutting the socket down from outside makes the blocked read return at once, whatever it waits for."""
+    shutting the socket down from outside makes the blocked read return at once, whatever it waits for.
+    Arming costs a heap push under a lock; the thread is woken only when the new deadline is the earliest
+    (deadlines of one run mostly come in increasing order, so nearly never), not once per request."""
 
     def __init__(self):
         self._cond = threading.Condition()
@@ -201,21 +210,22 @@ class _Watchdog(object):
         self._seq = 0
         self._thread = None
 
-    def arm(self, deadline, guard):
+    def arm(self, deadline, guard, generation):
         with self._cond:
             self._seq += 1
-            heapq.heappush(self._heap, (deadline, self._seq, guard))
+            heapq.heappush(self._heap, (deadline, self._seq, guard, generation))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name='oob-amt-deadline', daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            elif self._heap[0][1] == self._seq:
+                self._cond.notify()
 
     def _run(self):
         while True:
             with self._cond:
                 while True:
-                    # drop disarmed guards at the top
-                    while self._heap and not self._heap[0][2].armed:
+                    # drop the entries of exchanges that ended (or were re-armed since) at the top
+                    while self._heap and not self._heap[0][2].armed_for(self._heap[0][3]):
                         heapq.heappop(self._heap)
                     if not self._heap:
                         self._cond.wait(30)
@@ -225,17 +235,30 @@ class _Watchdog(object):
                         continue
                     wait = self._heap[0][0] - time.monotonic()
                     if wait <= 0:
-                        guard = heapq.heappop(self._heap)[2]
+                        entry = heapq.heappop(self._heap)
                         break
                     self._cond.wait(wait)
-            guard.expire()
+            entry[2].expire(entry[3])
+
+
+    def _after_fork(self):
+        # a forked child (an Ansible worker) has none of the parent's threads, and a lock the parent held
+        # at the fork stays held for ever in the child: start from scratch
+        self._cond = threading.Condition()
+        self._heap = []
+        self._thread = None
 
 
 _WATCHDOG = _Watchdog()
+if hasattr(os, 'register_at_fork'):
+    os.register_at_fork(after_in_child=_WATCHDOG._after_fork)
 
 
 class _Guard(object):
-    """The sockets of one exchange and whether its deadline passed."""
+    """The sockets of one exchange and whether its deadline passed.
+
+    A transport re-arms its guard for each exchange; `generation` tells the watchdog's entry of an earlier
+    exchange (still in its heap) from the current one, so an old deadline never cuts a later exchange short."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -244,20 +267,26 @@ class _Guard(object):
         self.sent = False
         self.socks = []
         self.deadline = None
+        self.generation = 0
 
     def start(self, seconds):
         with self._lock:
+            self.generation += 1
+            generation = self.generation
             self.armed = True
             self.expired = False
             self.sent = False
             self.socks = []
             self.deadline = time.monotonic() + seconds
-        _WATCHDOG.arm(self.deadline, self)
+        _WATCHDOG.arm(self.deadline, self, generation)
 
     def stop(self):
         with self._lock:
             self.armed = False
             self.socks = []
+
+    def armed_for(self, generation):
+        return self.armed and self.generation == generation
 
     def remaining(self):
         if self.deadline is None:
@@ -273,9 +302,9 @@ class _Guard(object):
             else:
                 self.socks.append(sock)
 
-    def expire(self):
+    def expire(self, generation=None):
         with self._lock:
-            if not self.armed:
+            if not self.armed or (generation is not None and generation != self.generation):
                 return
             self.expired = True
             socks = list(self.socks)
@@ -296,116 +325,115 @@ class _PinMismatch(ssl.SSLError):
     pass
 
 
-def _connection_classes(transport):
-    """urllib3 connection classes bound to one transport (deadline guard, sent flag, TLS facts)."""
-
-    def _factory_conn(conn):
-        # Transport(socket_factory=...): the byte stream comes from elsewhere than a TCP connect, e.g. an APF
-        # channel over the MEI device when no LMS listens (host/lme.py). Signature of socket.create_connection;
-        # TLS, the deadline guard and keep-alive then work on the returned socket as on a TCP one.
-        if transport.socket_factory is None:
-            return None
-        try:
-            return transport.socket_factory((conn.host, conn.port), conn.timeout)
-        except OSError as exc:
-            from urllib3.exceptions import NewConnectionError
-            raise NewConnectionError(conn, 'cannot open the connection: %s' % exc) from exc
-
-    class Conn(_U3HTTPConnection):
-        def _new_conn(self):
-            sock = _factory_conn(self) or super(Conn, self)._new_conn()
-            transport._guard.register(sock)
-            return sock
-
-        def send(self, data):
-            if self.sock is None:
-                self.connect()
-            transport._guard.sent = True
-            return super(Conn, self).send(data)
-
-        def request(self, *args, **kwargs):
-            if self.sock is not None:
-                transport._guard.register(self.sock)
-            return super(Conn, self).request(*args, **kwargs)
-
-    class TLSConn(_U3HTTPSConnection):
-        def _new_conn(self):
-            sock = _factory_conn(self) or super(TLSConn, self)._new_conn()
-            transport._guard.register(sock)
-            return sock
-
-        def connect(self):
-            super(TLSConn, self).connect()
-            transport._guard.register(self.sock)
-            transport._note_tls(self.sock)
-            # verification policy (CA, pinning, or none with the module's own warning) is ours: no urllib3 warning
-            self.is_verified = True
-
-        def send(self, data):
-            if self.sock is None:
-                self.connect()
-            transport._guard.sent = True
-            return super(TLSConn, self).send(data)
-
-        def request(self, *args, **kwargs):
-            if self.sock is not None:
-                transport._guard.register(self.sock)
-            return super(TLSConn, self).request(*args, **kwargs)
-
-        def getresponse(self, *args, **kwargs):
-            sock = self.sock    # http.client drops it for a close-delimited answer (the 401), the response keeps it
-            response = super(TLSConn, self).getresponse(*args, **kwargs)
-            # by the status line the TLS 1.3 ticket has arrived: keep it for the reconnect after a 401
-            if sock is not None and isinstance(transport.ssl_context, _ResumingContext):
-                try:
-                    transport.ssl_context.remember_session(sock.getpeername()[:2], sock.session)
-                except (OSError, AttributeError, ValueError):
-                    pass
-            return response
-
-    class Pool(_U3HTTPPool):
-        ConnectionCls = Conn
-
-    class TLSPool(_U3HTTPSPool):
-        ConnectionCls = TLSConn
-
-    return Pool, TLSPool
+def _factory_conn(conn):
+    # Transport(socket_factory=...): the byte stream comes from elsewhere than a TCP connect, e.g. an APF
+    # channel over the MEI device when no LMS listens (host/lme.py). Signature of socket.create_connection;
+    # TLS, the deadline guard and keep-alive then work on the returned socket as on a TCP one.
+    transport = conn.oob_transport
+    if transport.socket_factory is None:
+        return None
+    try:
+        return transport.socket_factory((conn.host, conn.port), conn.timeout)
+    except OSError as exc:
+        from urllib3.exceptions import NewConnectionError
+        raise NewConnectionError(conn, 'cannot open the connection: %s' % exc) from exc
 
 
-class _Adapter(HTTPAdapter):
-    """One device's pool: our connection classes, our SSLContext, no retries, nothing of requests' CA logic."""
+class _Conn(_U3HTTPConnection):
+    """urllib3's connection with our hooks: deadline guard, `sent` flag (the transport is set by the pool)."""
 
-    def __init__(self, transport):
-        self._oob_transport = transport
-        super(_Adapter, self).__init__(pool_connections=1, pool_maxsize=1, max_retries=0, pool_block=False)
+    oob_transport = None
 
-    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
-        transport = self._oob_transport
-        if transport.ssl_context is not None:
-            pool_kwargs['ssl_context'] = transport.ssl_context
-            pool_kwargs['cert_reqs'] = transport.ssl_context.verify_mode
-        super(_Adapter, self).init_poolmanager(connections, maxsize, block=block, **pool_kwargs)
-        pool, tls_pool = _connection_classes(transport)
-        self.poolmanager.pool_classes_by_scheme = {'http': pool, 'https': tls_pool}
+    def _new_conn(self):
+        sock = _factory_conn(self) or super(_Conn, self)._new_conn()
+        self.oob_transport._guard.register(sock)
+        return sock
 
-    def send(self, request, *args, **kwargs):
-        # one HTTP request (the first, or the digest answer after a 401): `sent` says whether ITS bytes went out
-        self._oob_transport._guard.sent = False
-        return super(_Adapter, self).send(request, *args, **kwargs)
+    def send(self, data):
+        if self.sock is None:
+            self.connect()
+        self.oob_transport._guard.sent = True
+        return super(_Conn, self).send(data)
 
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
-        return self.poolmanager.connection_from_url(request.url)
+    def request(self, *args, **kwargs):
+        if self.sock is not None:
+            self.oob_transport._guard.register(self.sock)
+        return super(_Conn, self).request(*args, **kwargs)
 
-    def get_connection(self, url, proxies=None):  # requests < 2.32
-        return self.poolmanager.connection_from_url(url)
 
-    def cert_verify(self, conn, url, verify, cert):
-        # TLS policy is entirely in our SSLContext; requests would add its CA bundle to it.
-        ctx = self._oob_transport.ssl_context
-        if ctx is not None:
-            conn.cert_reqs = ctx.verify_mode
-            conn.ca_certs = None
-            conn.ca_cert_dir = None
+class _TLSConn(_U3HTTPSConnection):
+    """The same for TLS, plus the TLS facts (version, resumption, peer certificate, pinning) and the session
+    kept for the reconnect after a close-delimited answer (the 401)."""
+
+    oob_transport = None
+
+    def _new_conn(self):
+        sock = _factory_conn(self) or super(_TLSConn, self)._new_conn()
+        self.oob_transport._guard.register(sock)
+        return sock
+
+    def connect(self):
+        super(_TLSConn, self).connect()
+        self.oob_transport._guard.register(self.sock)
+        self.oob_transport._note_tls(self.sock)
+        # verification policy (CA, pinning, or none with the module's own warning) is ours: no urllib3 warning
+        self.is_verified = True
+
+    def send(self, data):
+        if self.sock is None:
+            self.connect()
+        self.oob_transport._guard.sent = True
+        return super(_TLSConn, self).send(data)
+
+    def request(self, *args, **kwargs):
+        if self.sock is not None:
+            self.oob_transport._guard.register(self.sock)
+        return super(_TLSConn, self).request(*args, **kwargs)
+
+    def getresponse(self, *args, **kwargs):
+        sock = self.sock    # http.client drops it for a close-delimited answer (the 401), the response keeps it
+        response = super(_TLSConn, self).getresponse(*args, **kwargs)
+        # By the status line the TLS 1.3 ticket has arrived. Keep the session only when a reconnect follows
+        # (the connection closes: the 401, a fault): reading SSLSocket.session copies it (CPython serialises
+        # and parses it again, the peer certificate included), ~0.4 ms each, so not once per answer.
+        ctx = self.oob_transport.ssl_context
+        if sock is not None and isinstance(ctx, _ResumingContext) and _closes(response):
+            try:
+                ctx.remember_session(sock.getpeername()[:2], sock.session)
+            except (OSError, AttributeError, ValueError):
+                pass
+        return response
+
+
+def _closes(response):
+    """Whether the server closes the connection after this answer (Connection: close, or a 401: AMT always)."""
+    if response.status == 401:
+        return True
+    return 'close' in (response.headers.get('connection') or '').lower()
+
+
+class _Pool(_U3HTTPPool):
+    ConnectionCls = _Conn
+    oob_transport = None
+
+    def _new_conn(self):
+        conn = super(_Pool, self)._new_conn()
+        conn.oob_transport = self.oob_transport
+        return conn
+
+
+class _TLSPool(_U3HTTPSPool):
+    ConnectionCls = _TLSConn
+    oob_transport = None
+
+    def _new_conn(self):
+        conn = super(_TLSPool, self)._new_conn()
+        conn.oob_transport = self.oob_transport
+        return conn
+
+
+_BASE_HEADERS = {'User-Agent': 'oob.amt', 'Accept-Encoding': 'identity', 'Connection': 'keep-alive',
+                 'Content-Type': 'application/soap+xml; charset=utf-8'}
 
 
 class Transport(object):
@@ -413,8 +441,8 @@ class Transport(object):
 
     def __init__(self, host, port, use_tls=True, timeout=30, ssl_context=None, cert_fingerprint=None,
                  max_response_bytes=DEFAULT_MAX_RESPONSE, path='/wsman', socket_factory=None):
-        if not HAS_REQUESTS:
-            raise WsmanError('the requests Python library is required', host=host,
+        if not HAS_URLLIB3:
+            raise WsmanError('the urllib3 Python library (installed with requests) is required', host=host,
                              hint='Install requests on the host that runs the module')
         self.host = host
         self.port = port
@@ -432,23 +460,28 @@ class Transport(object):
         self.tls_version = None
         self._guard = _Guard()
         self._pin_error = None
-        self._session = None
-        host_part = '[%s]' % host if ':' in host and not host.startswith('[') else host
-        self.url = '%s://%s:%s%s' % ('https' if use_tls else 'http', host_part, port, path)
+        self._pool = None
+        self._host_part = '[%s]' % host if ':' in host and not host.startswith('[') else host
+        self.url = '%s://%s:%s%s' % ('https' if use_tls else 'http', self._host_part, port, path)
 
-    # -- session ---------------------------------------------------------------------------
-    def session(self):
-        if self._session is None:
-            session = requests.Session()
-            session.trust_env = False      # no proxies, no netrc credentials, no REQUESTS_CA_BUNDLE
-            adapter = _Adapter(self)
-            session.mount('http://', adapter)
-            session.mount('https://', adapter)
-            session.headers.clear()
-            session.headers.update({'User-Agent': 'oob.amt', 'Accept-Encoding': 'identity',
-                                    'Connection': 'keep-alive'})
-            self._session = session
-        return self._session
+    # -- the device's connection pool (one kept-alive connection) ------------------------------
+    def pool(self):
+        if self._pool is None:
+            if self.use_tls:
+                ctx = self.ssl_context
+                kwargs = {}
+                if ctx is not None:
+                    # TLS policy is entirely in our SSLContext: no CA bundle added to it, no urllib3 defaults
+                    kwargs = dict(ssl_context=ctx, cert_reqs=ctx.verify_mode, ca_certs=None, ca_cert_dir=None)
+                pool = _TLSPool(self._host_part, self.port, maxsize=1, block=False, retries=False, **kwargs)
+            else:
+                pool = _Pool(self._host_part, self.port, maxsize=1, block=False, retries=False)
+            pool.oob_transport = self
+            self._pool = pool
+        return self._pool
+
+    def session(self):      # the name before issue 16
+        return self.pool()
 
     def _note_tls(self, sock):
         self.connections += 1
@@ -468,11 +501,11 @@ class Transport(object):
             raise _PinMismatch('certificate fingerprint mismatch')
 
     def close(self):
-        if self._session is not None:
+        if self._pool is not None:
             try:
-                self._session.close()
+                self._pool.close()
             finally:
-                self._session = None
+                self._pool = None
 
     # -- one exchange ------------------------------------------------------------------------
     def post(self, body, headers=None, operation=None, auth=None):
@@ -515,41 +548,57 @@ class Transport(object):
     def _drop(self):
         self.close()
 
+    def _send(self, body, headers):
+        """One HTTP request on the device's pool; the response is streamed (not read yet)."""
+        self._guard.sent = False        # `sent` says whether THIS request's bytes went out
+        remaining = self._guard.remaining()
+        return self.pool().urlopen('POST', self.path, body=body, headers=headers, retries=False, redirect=False,
+                                   assert_same_host=False, preload_content=False, decode_content=False,
+                                   release_conn=False, timeout=_U3Timeout(connect=remaining, read=remaining))
+
     def _post(self, body, headers, operation, auth):
-        hdrs = {'Content-Type': 'application/soap+xml; charset=utf-8'}
+        hdrs = dict(_BASE_HEADERS)
         if headers:
             hdrs.update(headers)
-        remaining = self._guard.remaining()
-        resp = self.session().post(self.url, data=body, headers=hdrs, auth=auth, stream=True,
-                                   allow_redirects=False, timeout=(remaining, remaining), verify=True)
+        if auth is not None:
+            authorization = auth.start('POST', self.path, body)
+            if authorization:
+                hdrs['Authorization'] = authorization
+        resp = self._send(body, hdrs)
+        extra = 0
+        # the digest round trip: answer a challenge (at most twice per request: a fresh one, then a stale nonce)
+        while resp.status == 401 and auth is not None:
+            authorization = auth.answer(resp.headers.getlist('WWW-Authenticate'), 'POST', self.path, body,
+                                        lambda: _drain(resp, _MAX_401_BODY))
+            if authorization is None:
+                break
+            _done(resp, reuse=True)
+            hdrs['Authorization'] = authorization
+            extra += 1
+            resp = self._send(body, hdrs)
         complete = False
         will_close = True
         try:
-            status = resp.status_code
-            encoding = (resp.headers.get('content-encoding') or 'identity').strip().lower()
+            status = resp.status
+            rheaders = resp.headers
+            encoding = (rheaders.get('content-encoding') or 'identity').strip().lower()
             if encoding not in ('identity', ''):
                 raise WsmanMalformedResponse('the answer is compressed (%s), which AMT never does (refused)'
                                              % encoding[:40], host=self.host, operation=operation)
             data = read_limited(resp, self.max_response_bytes, self.host, operation)
-            headers_out = dict((k.lower(), v) for k, v in resp.headers.items())
-            lists = {}
-            raw_headers = getattr(resp.raw, 'headers', None)
-            if raw_headers is not None and hasattr(raw_headers, 'getlist'):
-                lists['www-authenticate'] = raw_headers.getlist('WWW-Authenticate')
-            will_close = (resp.headers.get('connection') or '').lower() == 'close'
+            headers_out = dict((k.lower(), v) for k, v in rheaders.items())
+            lists = {'www-authenticate': rheaders.getlist('WWW-Authenticate')}
+            will_close = (rheaders.get('connection') or '').lower() == 'close'
             complete = True
         finally:
-            if complete and not will_close:
-                resp.raw.release_conn()     # back to the pool: keep-alive
-            else:
-                resp.close()
-        self.exchanges += 1 + getattr(resp, 'oob_extra_exchanges', 0)
+            _done(resp, reuse=complete and not will_close)
+        self.exchanges += 1 + extra
         if will_close:
             self._drop()
         return HTTPResult(status, headers_out, data, lists)
 
     def _map(self, exc, operation, sent):
-        """requests/urllib3/ssl/socket exceptions -> typed errors. Messages never quote the request."""
+        """urllib3/ssl/socket exceptions -> typed errors. Messages never quote the request."""
         host = self.host
         if self._pin_error is not None:
             return WsmanTLSError('the device certificate fingerprint %s does not match cert_fingerprint'
@@ -561,8 +610,7 @@ class Transport(object):
                 return WsmanTLSError('TLS certificate verification failed (%s)'
                                      % (item.verify_message or item.reason or 'certificate not trusted'),
                                      host=host, operation=operation, sent=False)
-        if HAS_REQUESTS and isinstance(exc, requests.exceptions.SSLError) or \
-                any(isinstance(item, ssl.SSLError) for item in chain):
+        if any(isinstance(item, ssl.SSLError) or type(item).__name__ == 'SSLError' for item in chain):
             reason = next((getattr(i, 'reason', None) for i in chain if isinstance(i, ssl.SSLError)
                            and getattr(i, 'reason', None)), None)
             if 'hostname' in ' '.join(str(i) for i in chain if isinstance(i, (ssl.SSLError, ValueError)))[:500] \
@@ -574,8 +622,7 @@ class Transport(object):
             if isinstance(item, ConnectionRefusedError):
                 return WsmanConnectionError('connection refused on port %s' % self.port, host=host,
                                             operation=operation, refused=True, sent=False)
-        if HAS_REQUESTS and isinstance(exc, requests.exceptions.ConnectTimeout) or \
-                any(type(i).__name__ == 'ConnectTimeoutError' for i in chain):
+        if any(type(i).__name__ in ('ConnectTimeoutError', 'ConnectTimeout') for i in chain):
             return WsmanTimeoutError('no connection within %gs to port %s' % (self.timeout, self.port),
                                      host=host, operation=operation, sent=False)
         if any(isinstance(i, (socket.timeout, TimeoutError)) or type(i).__name__ in ('ReadTimeoutError', 'ReadTimeout')
@@ -635,10 +682,10 @@ def _causes(exc):
 
 
 def read_limited(resp, limit, host=None, operation=None):
-    """Stream a requests response body (no decoding), refusing more than `limit` bytes."""
+    """Stream a urllib3 response body (no decoding), refusing more than `limit` bytes."""
     chunks = []
     total = 0
-    raw = resp.raw
+    raw = getattr(resp, 'raw', resp)       # a requests response (before issue 16) or the urllib3 one
     while True:
         chunk = raw.read(_READ_CHUNK, decode_content=False)
         if not chunk:
@@ -649,3 +696,23 @@ def read_limited(resp, limit, host=None, operation=None):
                                          operation=operation)
         chunks.append(chunk)
     return b''.join(chunks)
+
+
+def _drain(resp, limit):
+    """Read and drop a small body (the 401 page); False when it is larger than `limit`."""
+    total = 0
+    while True:
+        chunk = resp.read(_READ_CHUNK, decode_content=False)
+        if not chunk:
+            return True
+        total += len(chunk)
+        if total > limit:
+            return False
+
+
+def _done(resp, reuse):
+    """Give the connection back to the pool: kept alive when the answer was read whole and the server keeps
+    it open, else closed first (the pool then opens a new one for the next request)."""
+    if not reuse:
+        resp.close()
+    resp.release_conn()
