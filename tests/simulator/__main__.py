@@ -6,6 +6,7 @@ listens; exits cleanly on SIGTERM/SIGINT.
 
 import argparse
 import asyncio
+import os
 import resource
 import signal
 import sys
@@ -51,7 +52,27 @@ async def main(args):
         loop.add_signal_handler(sig, stop.set)
     sys.stdout.write('READY %d\n' % len(fleet.devices))
     sys.stdout.flush()
+    # AMTSIM_PROFILE=FILE (environment, not a flag): cProfile (CPU time) of the serving time written to FILE at
+    # exit; SIGUSR1 writes what was profiled so far to FILE.<n> and starts afresh (profile one window of a run)
+    profile_path = os.environ.get('AMTSIM_PROFILE')
+    prof = [None, 0]
+    if profile_path:
+        import cProfile
+        import time
+
+        def restart():
+            if prof[0] is not None:
+                prof[0].disable()
+                prof[1] += 1
+                prof[0].dump_stats('%s.%d' % (profile_path, prof[1]))
+            prof[0] = cProfile.Profile(time.process_time)
+            prof[0].enable()
+        restart()
+        loop.add_signal_handler(signal.SIGUSR1, restart)
     await stop.wait()
+    if prof[0] is not None:
+        prof[0].disable()
+        prof[0].dump_stats(profile_path)
     await fleet.stop()
 
 

@@ -31,6 +31,9 @@ CLOSED_ERRNOS = frozenset(e for e in (getattr(errno, n, None) for n in (
     'EACCES', 'EPERM')) if e is not None)
 IN_PROGRESS = frozenset(e for e in (getattr(errno, n, None) for n in (
     'EINPROGRESS', 'EWOULDBLOCK', 'EAGAIN', 'EALREADY')) if e is not None)
+# a socket created non-blocking (one system call less per connect where the platform has the flag)
+NONBLOCK_FLAG = getattr(socket, 'SOCK_NONBLOCK', 0)
+SOCK_STREAM_NONBLOCK = socket.SOCK_STREAM | NONBLOCK_FLAG
 
 
 def _descriptor_budget():
@@ -62,8 +65,8 @@ def _family(address):
     """AF_INET / AF_INET6 for an IP address literal, None for a host name (no parsing beyond that)."""
     if ':' in address:
         return socket.AF_INET6
-    parts = address.split('.')
-    if len(parts) == 4 and all(p.isdigit() for p in parts):
+    if address.count('.') == 3 and address.replace('.', '').isdigit() and '..' not in address \
+            and address[0] != '.' and address[-1] != '.':
         return socket.AF_INET
     return None
 
@@ -112,9 +115,14 @@ def connect_sweep(addresses, ports, timeout=1.0, in_flight=512, retry_factor=2.0
         entry.refused = 0
         entry.done = False
         for port in ports:
-            sock = socket.socket(entry.family, socket.SOCK_STREAM)
-            sock.setblocking(False)
+            sock = socket.socket(entry.family, SOCK_STREAM_NONBLOCK)
+            if not NONBLOCK_FLAG:
+                sock.setblocking(False)
             code = sock.connect_ex((entry.address, port))
+            if code in IN_PROGRESS:
+                # a refusal that is already known (loopback, a local firewall, an on-link RST that arrived
+                # during the call) is read now: no poller registration, wait and unregistration for it
+                code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or code
             if code == 0:
                 sock.close()
                 entry.deadline = 0.0
