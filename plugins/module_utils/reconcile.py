@@ -27,6 +27,26 @@ def normalise_oob(record):
             'power_state': record.get('power_state'), 'unreadable': record.get('unreadable') or None}
 
 
+def oob_records(fleet, addresses=None):
+    """Out-of-band records from the per-device results of an amt_info fleet read (gather general, power, hardware,
+    network): {name: entry} -> [record], in the same order; a device that could not be read becomes a record with
+    its reason in `unreadable`. addresses: {name: address} for the report (default each entry's host)."""
+    out = []
+    for name, entry in (fleet or {}).items():
+        address = (addresses or {}).get(name) or entry.get('host')
+        info = entry.get('amt_info') if not entry.get('failed') else None
+        if not isinstance(info, dict):
+            out.append({'name': name, 'address': address, 'unreadable': entry.get('msg') or 'failed'})
+            continue
+        general, hardware = info.get('general') or {}, info.get('hardware') or {}
+        out.append({'name': name, 'address': address, 'uuid': general.get('uuid'),
+                    'serial': (hardware.get('chassis') or {}).get('serial'), 'hostname': general.get('hostname'),
+                    'macs': [i.get('mac') for i in (info.get('network') or {}).get('interfaces') or [] if i.get('mac')],
+                    'version': general.get('amt_version'), 'control_mode': general.get('control_mode'),
+                    'power_state': (info.get('power') or {}).get('state')})
+    return out
+
+
 def normalise_inband(record):
     return {'name': record.get('name'), 'uuid': (record.get('uuid') or '').lower() or None,
             'serial': record.get('serial') or None,

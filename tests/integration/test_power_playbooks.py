@@ -61,11 +61,12 @@ LAB = [{'name': 'labon', 'action': 'on', 'time': '06:00'},
        {'name': 'labcycle', 'action': 'cycle', 'days': ['sun'], 'time': '03:00'}]
 
 
-def test_schedule_zone_group_host_override_idempotent_and_removal(fleet):
+@pytest.mark.parametrize('fleet_path', [True, False], ids=['fleet-path', 'per-host'])
+def test_schedule_zone_group_host_override_idempotent_and_removal(fleet, fleet_path):
     for addr in fleet.addresses:
         fleet.patch(addr, alarms=[])
     units = tempfile.mkdtemp(dir=fleet.state_dir)
-    common = {'power_schedule_unit_dir': units, 'power_schedule_manage_service': False,
+    common = {'power_schedule_unit_dir': units, 'power_schedule_manage_service': False, 'power_schedule_fleet': fleet_path,
               'power_schedule_controller_backend': 'systemd', 'power_schedule_inventory': '/etc/amt/hosts.yml',
               'power_schedule_env_file': os.path.join(units + '-secret', 'power.env')}
     host3 = [{'name': 'late', 'action': 'on', 'days': ['sat'], 'time': '10:00'}]
@@ -108,3 +109,48 @@ def test_schedule_bad_entry_refused(fleet):
     run = run_playbook(os.path.join(REPO, 'playbooks', 'power_schedule.yml'), inv)
     assert run.rc != 0 and 'action must be one of' in run.stdout
     assert fleet.log_entries() == []
+
+
+def role_task(run, name):
+    out = [r for r in run.results if r['task'].split(' : ')[-1] == name]
+    assert out, (name, run.stdout[-3000:])
+    return out
+
+
+def test_schedule_fleet_path_check_mode_limit_and_partial_failure(fleet):
+    """The default (fleet) path: --limit and check mode hold, one device down never stops the others, the failed
+    device is named with the reason, and the play fails past power_schedule_max_fail_percentage."""
+    for addr in fleet.addresses:
+        fleet.patch(addr, alarms=[])
+        fleet.faults(addr)
+    inv = write_inventory(fleet, {}, all_vars={'power_schedule_entries': LAB[:1], 'power_schedule_controller_backend': 'none'})
+    playbook = os.path.join(REPO, 'playbooks', 'power_schedule.yml')
+
+    fleet.clear_log()
+    run = run_playbook(playbook, inv, check=True, limit='pc0,pc2')
+    assert run.rc == 0, run.stdout[-3000:]
+    assert sorted({e['device'] for e in fleet.log_entries()}) == sorted([fleet.addresses[0], fleet.addresses[2]])
+    assert all(fleet.state(a)['alarms'] == [] for a in fleet.addresses)            # nothing written in check mode
+    write = role_task(run, 'Write power-on entries to the device alarm clocks (oob.amt.amt_alarm, fleet path, one task per alarm)')
+    assert len(write) == 1, write                                                     # one task for all devices
+    planned = write[0]['result']['results'][0]
+    assert sorted(planned['changed_devices']) == ['pc0', 'pc2'] and planned['fleet']['pc0']['alarm']['name'] == 'sched-labon-daily'
+    assert 'no device was changed' in run.stdout
+
+    bad = fleet.addresses[1]
+    fleet.faults(bad, lockout=True)
+    try:
+        run = run_playbook(playbook, inv)
+        assert run.rc != 0
+        assert '1 of 4 devices failed' in run.stdout and 'pc1' in run.stdout, run.stdout[-3000:]
+        failed = role_task(run, 'Devices that failed, with the reason')[0]['result']['results']
+        assert [r['item']['key'] for r in failed] == ['pc1'] and 'clock: ' in failed[0]['msg'] and bad in failed[0]['msg']
+        assert fleet.state(bad)['alarms'] == []
+        for addr in fleet.addresses:
+            if addr != bad:
+                assert [a['name'] for a in fleet.state(addr)['alarms']] == ['sched-labon-daily']
+        run = run_playbook(playbook, inv, {'power_schedule_max_fail_percentage': 30})
+        assert run.rc == 0, run.stdout[-3000:]
+        assert '1 failed (25.0%, max_fail_percentage 30)' in run.stdout and 'pc1: clock: ' in run.stdout
+    finally:
+        fleet.faults(bad)

@@ -48,3 +48,45 @@ def test_reconcile_report():
                              {'reconcile_targets': 'all', 'reconcile_inband_facts_file': fixture, 'reconcile_report_dir': out})
         write = [r for r in again.results if r['task'].endswith('Write the report')][0]
         assert write['result']['changed'] is False
+
+
+def test_reconcile_fleet_path_limit_partial_failure_threshold_and_per_host_equivalence():
+    """The default fleet path reads within --limit; an unreadable device is a report row with its reason, the
+    others are read; past reconcile_max_unreadable_percentage the play fails after writing the report; the
+    per-host form (reconcile_fleet: false) writes the same rows."""
+    from tests.simulator.harness import Simulator
+    with Simulator(devices=4) as sim:
+        inv = inventory_for(sim)
+        playbook = os.path.join(REPO, 'playbooks', 'reconcile.yml')
+        bad = sim.addresses[2]
+        sim.faults(bad, lockout=True)
+        out = tempfile.mkdtemp(dir=sim.state_dir)
+        sim.clear_log()
+        run = run_playbook(playbook, inv, {'reconcile_targets': 'all', 'reconcile_report_dir': out}, limit='dev0,dev1,dev2')
+        assert run.rc == 0, run.stdout[-4000:]
+        assert sorted({e['device'] for e in sim.log_entries()}) == sorted(sim.addresses[:3])     # dev3: not in the limit
+        reads = [r for r in run.results if r['task'].endswith('Read every device out of band (oob.amt.amt_info, fleet path)')]
+        assert len(reads) == 1 and reads[0]['result']['failed_devices'] == ['dev2']             # one task, all devices
+        report = json.load(open(os.path.join(out, 'reconcile.json')))
+        rows = {r['device']['name']: r for r in report['devices'] if r['device']}
+        assert sorted(rows) == ['dev0', 'dev1', 'dev2']
+        assert rows['dev2']['status'] == 'unreadable' and bad in rows['dev2']['reason'], rows['dev2']
+        assert rows['dev0']['status'] == rows['dev1']['status'] == 'out_of_band_only'
+        assert rows['dev0']['device']['uuid'] == sim.state(sim.addresses[0])['uuid'].lower()
+
+        strict = tempfile.mkdtemp(dir=sim.state_dir)
+        run = run_playbook(playbook, inv, {'reconcile_targets': 'all', 'reconcile_report_dir': strict,
+                                           'reconcile_max_unreadable_percentage': 20})
+        assert run.rc != 0 and '1 of 4 devices could not be read' in run.stdout and 'dev2' in run.stdout, run.stdout[-3000:]
+        assert os.path.exists(os.path.join(strict, 'reconcile.json'))                            # written first
+
+        per_host = tempfile.mkdtemp(dir=sim.state_dir)
+        run = run_playbook(playbook, inv, {'reconcile_targets': 'all', 'reconcile_report_dir': per_host, 'reconcile_fleet': False})
+        assert run.rc == 0, run.stdout[-3000:]
+
+        def rows_of(directory):
+            data = json.load(open(os.path.join(directory, 'reconcile.json')))
+            return sorted((r['device']['name'], r['status'], r['device'].get('uuid'), r['device'].get('serial'),
+                           tuple(r['device'].get('macs') or ())) for r in data['devices'] if r['device'])
+        assert rows_of(per_host) == rows_of(strict)
+        sim.faults(bad)
