@@ -6,8 +6,12 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import OPERATION
+from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import OPERATION as NETWORK_OPERATION
+from ansible_collections.oob.amt.plugins.module_utils.local_access import local_operation
 from ansible_collections.oob.amt.plugins.plugin_utils.amt_action import AmtActionBase
+
+# interface=local runs as the module on the managed host (its MEI device and LMS), never in the controller
+OPERATION = local_operation(NETWORK_OPERATION)
 
 
 class ActionModule(AmtActionBase):

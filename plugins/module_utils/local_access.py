@@ -32,6 +32,7 @@ import ipaddress
 import socket
 import time
 
+from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
 from ansible_collections.oob.amt.plugins.module_utils.host import mei as mei_mod
 from ansible_collections.oob.amt.plugins.module_utils.host.heci import MEIError
 from ansible_collections.oob.amt.plugins.module_utils.host.lme import LMESession
@@ -45,6 +46,11 @@ OPTIONS = dict(
     local_transport=dict(type='str', default='auto', choices=['auto', 'lms', 'mei']),
     local_tls=dict(type='str', default='auto', choices=['auto', 'always', 'never']),
     mei_device=dict(type='path'),
+)
+# The local system account (read over MEI when not given), for modules that work on the host-local interface
+ACCOUNT_OPTIONS = dict(
+    local_username=dict(type='str'),
+    local_password=dict(type='str', no_log=True),
 )
 ENABLE_WAIT = 60
 
@@ -102,8 +108,10 @@ class LocalAccess(object):
         self.warnings = []
 
     # -- decisions --------------------------------------------------------------------------------
-    def prepare(self, check_mode=False):
-        """Query MEI, enable AMT when needed, pick TLS and the path. Returns facts for the result."""
+    def prepare(self, check_mode=False, before_change=None):
+        """Query MEI, enable AMT when needed, pick TLS and the path. Returns facts for the result.
+        before_change(self), when given, runs after the MEI state query and before anything is changed (it may
+        raise to refuse the run)."""
         try:
             self.state = mei_mod.amt_operational_state(self.mei_device)
             self.mei_available = True
@@ -113,6 +121,8 @@ class LocalAccess(object):
             if self.transport_choice == 'mei':
                 raise LocalAccessError('local_transport=mei but the MEI device cannot be used: %s' % exc,
                                        operation='opening the MEI device')
+        if before_change is not None:
+            before_change(self)
         if self.state is not None and not self.state['amt_enabled']:
             if not self.state['transition_allowed'] or not self.state['new_interface']:
                 raise LocalAccessError('AMT is disabled in the firmware and cannot be enabled from the host (the '
@@ -252,3 +262,87 @@ class _PinOnFirstUse(object):
                         self._access.pinned = seen
             return call
         return attr
+
+
+# -- any device operation on the host-local interface -------------------------------------------------------
+
+INTERFACE_OPTION = dict(interface=dict(type='str', default='network', choices=['network', 'local']))
+
+
+def _is_local(params):
+    return params.get('interface') == 'local'
+
+
+def local_account_or_admin(params, access):
+    """(user, password) for the host-local interface: the local system account while the device is not
+    activated (MEI GetControlMode 0), the admin account once it is (the firmware refuses the local account then,
+    as rpc-go assumes: it uses the local account only in Activate()). Without MEI: the local account when given,
+    else the admin account when a password is given."""
+    mode = access.control_mode()
+    local_given = bool(params.get('local_username') and params.get('local_password'))
+    if mode == 0 or (mode is None and (local_given or not params.get('password'))):
+        try:
+            return access.local_account()
+        except MEIError as err:
+            raise AmtError('%s; give local_username and local_password, or run with become: true so /dev/mei0 '
+                           'can be read' % err, operation='reading the local system account')
+    if not params.get('password'):
+        raise AmtError('the device is activated (control mode %s): the local system account is refused from then '
+                       'on; give password (the AMT admin password)' % mode, operation='choosing the account')
+    return params.get('username') or 'admin', params['password']
+
+
+def local_operation(operation):
+    """The operation with option interface: V(network) (as before) or V(local): run it on the managed host
+    against its own firmware, reached the way amt_provision reaches it (LocalAccess: MEI state query, AMT
+    enabled first, TLS when the firmware enforces it locally, LMS or APF over MEI) with the local system
+    account before activation and the admin account after."""
+    def needs_device(params):
+        return not _is_local(params) and operation.needs_device(params)
+
+    def prepare(params):
+        if _is_local(params):
+            for option in ('lms_port', 'lms_tls_port'):
+                if not 1 <= params[option] <= 65535:
+                    raise ValueError('option %s must be between 1 and 65535' % option)
+            # the device is the host's own firmware: name it by the local interface address
+            params = dict(params, host=params['lms_host'], port=None)
+        return operation.prepare(params)
+
+    def run(client, params, check_mode=False, diff=False):
+        if not _is_local(params):
+            return operation.run(client, params, check_mode=check_mode, diff=diff)
+        access = LocalAccess(params)
+        try:
+            try:
+                access.prepare(check_mode=check_mode)
+            except MEIError as err:
+                raise AmtError(str(err), operation='reaching the local AMT interface')
+            if check_mode and access.enabled_amt:
+                # AMT is off: nothing can be read before it is enabled, which check mode does not do
+                return {'changed': True, 'actions': list(access.actions), 'local_access': access.facts(),
+                        'warnings': ['AMT is disabled in the firmware: it would be enabled over MEI first; the '
+                                     'device could not be read in check mode']}
+            local = access.client(*local_account_or_admin(params, access))
+            try:
+                result = operation.run(local, params, check_mode=check_mode, diff=diff)
+                result.setdefault('exchanges', local.exchanges)
+            finally:
+                local.close()
+            if access.actions:
+                result['actions'] = list(access.actions) + list(result.get('actions') or [])
+                result['changed'] = True
+            result['local_access'] = access.facts()
+            return result
+        finally:
+            access.close()
+
+    options = dict(operation.options)
+    options.update(INTERFACE_OPTION)
+    options.update(OPTIONS)
+    options.update(ACCOUNT_OPTIONS)
+    return Operation(options, run, operation.name, prepare=prepare, needs_device=needs_device,
+                     own_clients=operation.own_clients, target=operation.target, on_failure=operation.on_failure,
+                     controller_side=lambda params: not _is_local(params) and operation.controller_side(params),
+                     constraints=operation.constraints, needs_cryptography=operation.needs_cryptography,
+                     fleet=operation.fleet)

@@ -110,6 +110,34 @@ def _predicted(params, access, result):
     return result
 
 
+# ACM where the firmware enforces TLS on local ports (CSME 19 and later). Intel removed AdminSetup from CSME 19
+# (IPS_HostBasedSetupService class reference, quoted in rpc-go issue #355 and the team reference 5.3.4). rpc-go
+# (device-management-toolkit/rpc-go internal/commands/activate/local.go, activateACM -> setupACMTLSConfig and
+# activateACMWithTLS) then takes a different path, keyed on the same "TLS enforced on local ports" flag we read:
+# AMTHI StartConfigurationHBased over MEI with the hash of the provisioning leaf certificate (pkg/pthi), mutual TLS
+# to the local port with the provisioning certificate as the client certificate and the device certificate checked
+# against the hash the firmware returned, then SetAdminAclEntryEx, SetMEBxPassword when the firmware asks (2057),
+# CommitChanges, and StopConfiguration over MEI on failure. No AddNextCertInChain, no AdminSetup. That flow is not
+# implemented here: the module refuses before it changes anything.
+ACM_TLS_ENFORCED = ('Admin Control Mode cannot be activated here: the firmware enforces TLS on local ports (CSME 19 '
+                    'or later), where Intel removed AdminSetup; ACM then needs Secure Host-Based Configuration (MEI '
+                    'StartConfigurationHBased, mutual TLS with the provisioning certificate, CommitChanges), which '
+                    'this module does not implement. Nothing was changed. Activate Client Control Mode '
+                    '(mode: ccm) with this module, or activate ACM with Intel\'s rpc-go (rpc activate -local -acm) '
+                    'and manage the device with this collection afterwards')
+
+
+def _refuse_acm_without_admin_setup(params, access):
+    """Fail before any change when ACM is asked of firmware that enforces TLS locally and is not in ACM yet."""
+    if params['state'] != 'present' or params.get('mode') not in ('acm', 'enterprise'):
+        return
+    if not (access.state and access.state['tls_enforced_local']):
+        return
+    if access.control_mode() == 2:
+        return              # already ACM (activated some other way): the normal path converges the password
+    raise AmtError(ACM_TLS_ENFORCED, operation='activating Admin Control Mode', refusal='admin_setup_removed')
+
+
 def run(client, params, check_mode=False, diff=False):
     if params['state'] == 'absent' and params.get('host'):
         return run_provision(params, local_factory(params), admin_factory(params), check_mode=check_mode, diff=diff,
@@ -117,7 +145,8 @@ def run(client, params, check_mode=False, diff=False):
     access = LocalAccess(params)
     try:
         try:
-            facts = access.prepare(check_mode=check_mode)
+            access.prepare(check_mode=check_mode,
+                           before_change=lambda found: _refuse_acm_without_admin_setup(params, found))
         except MEIError as err:
             raise AmtError(str(err), operation='reaching the local AMT interface')
         if check_mode and access.enabled_amt and params['state'] == 'present':

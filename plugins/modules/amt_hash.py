@@ -25,7 +25,21 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.local_access
 options:
+  interface:
+    description:
+      - V(network) talks to the device at O(host) (the default).
+      - V(local) runs on the managed host and talks to its own firmware the way M(oob.amt.amt_provision) does. It
+        asks the firmware over MEI whether AMT is enabled (enabling it, reported as a change) and whether TLS is
+        enforced on local ports (CSME 19, then TLS to O(lms_tls_port), the certificate pinned for the run), and uses
+        the LMS port or, when nothing listens there, the MEI device itself (APF). Before activation it uses the
+        local system account (read over MEI, or O(local_username)/O(local_password)); once the device is
+        activated, O(username)/O(password). This is how a pre-provisioned device comes to trust a root before
+        Admin Control Mode activation. O(host) is not used.
+    type: str
+    choices: [network, local]
+    default: network
   state:
     description:
       - Omitted, the module only computes hashes and, with O(host), lists the device table.
@@ -112,6 +126,14 @@ EXAMPLES = r'''
     name: Zone CA
     state: present
 
+- name: Trust the zone CA on the host's own pre-provisioned firmware, before ACM activation (run on the host)
+  oob.amt.amt_hash:
+    interface: local
+    certificate: /etc/oob-amt/zone/ca.crt
+    name: Zone CA
+    state: present
+  become: true
+
 - name: Disable a factory hash nobody uses
   oob.amt.amt_hash:
     host: "{{ amt_host }}"
@@ -152,22 +174,38 @@ hash:
 hashes:
   description: The device's trusted hash table after the change (name, algorithm, hash, hash_forms, enabled, default,
     instance_id).
-  returned: when O(host) is set
+  returned: when O(host) is set or O(interface=local)
   type: list
   elements: dict
   sample: [{"name": "Zone CA", "instance_id": "Intel(r) AMT Certificate Hash: 17", "algorithm": "sha256",
     "hash": "e835ac6d0c1f6b1c9e2e93b0f1b75f2f4a0cd67a3e4b4f2c9d9b0e6a6f5a8c21",
     "hash_forms": {"hex": "e835ac6d...", "colon": "E8:35:AC:6D:...", "mebx": "E835-AC6D-..."},
     "enabled": true, "default": false}]
+local_access:
+  description:
+    - With O(interface=local), how the firmware was reached (as in M(oob.amt.amt_provision)).
+  returned: when O(interface=local)
+  type: dict
+  sample: {"path": "lms", "tls": true, "amt_enabled_before": true, "tls_enforced_local": true,
+    "certificate_sha256": "3f5d0b2a8c1e4f6a9b7d2c0e1a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e4f6a8b"}
+actions:
+  description: With O(interface=local), what was done before the hash change (enabling AMT over MEI).
+  returned: when O(interface=local) and AMT had to be enabled
+  type: list
+  elements: str
+  sample: ["enable AMT (MEI SetAmtOperationalState)"]
 exchanges:
   description: HTTP exchanges made with the device.
-  returned: when O(host) is set
+  returned: when O(host) is set or O(interface=local)
   type: int
   sample: 5
 '''
 
 from ansible_collections.oob.amt.plugins.module_utils.device import run_device_module
-from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import OPERATION
+from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import OPERATION as NETWORK_OPERATION
+from ansible_collections.oob.amt.plugins.module_utils.local_access import local_operation
+
+OPERATION = local_operation(NETWORK_OPERATION)
 
 
 def main():

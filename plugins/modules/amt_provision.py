@@ -149,7 +149,10 @@ attributes:
     description: Provisioning state and control mode before and after (never secrets).
     support: full
 notes:
-  - CSME 19 and later replaced AdminSetup with a different host-based flow that this module does not implement;
+  - CSME 19 and later removed AdminSetup; Intel's agent rpc-go activates ACM there with Secure Host-Based
+    Configuration (MEI C(StartConfigurationHBased), mutual TLS with the provisioning certificate, C(CommitChanges)),
+    which this module does not implement. When the firmware says over MEI that it enforces TLS on local ports (the
+    flag rpc-go keys this on) and the device is not in ACM yet, V(acm) fails before anything is changed and says so.
     Client Control Mode activation (C(Setup)) works there, over TLS as the firmware demands.
   - After enabling AMT over MEI, rpc-go also renews the host's DHCP lease; this module does not.
 seealso:

@@ -47,3 +47,13 @@ def remote_plain_refused(device):
     if value is not None:
         return not value
     return version(device) >= (19, 0) and device.state.get('provisioning_state') == 2
+
+
+def admin_setup_removed(device):
+    """IPS_HostBasedSetupService.AdminSetup (and UpgradeClientToAdmin, the same certificate flow) removed from
+    CSME 19: "Starting from Intel CSME 19.0, this method of setting up ACM provisioning will be removed" (Intel's
+    class reference, quoted in rpc-go issue #355; team reference amt-wsman.md 5.3.4). What the firmware answers
+    instead was not captured: the simulator answers the ActionNotSupported fault a removed method gets (ours).
+    State key admin_setup (true = available, false = removed)."""
+    value = device.state.get('admin_setup')
+    return version(device) >= (19, 0) if value is None else not value

@@ -12,7 +12,8 @@ import binascii
 import hashlib
 import re
 
-from tests.simulator.registry import ClassHandler, register, require_int
+from tests.simulator import firmware
+from tests.simulator.registry import ClassHandler, SoapFault, register, require_int
 
 SETUP_OID = '2.16.840.1.113741.1.2.3'
 SETUP_OU = 'Intel(R) Client Setup Certificate'
@@ -90,6 +91,8 @@ class HostBasedSetupService(ClassHandler):
 
     def method_AdminSetup(self, device, params, ctx):
         s = device.state
+        if firmware.admin_setup_removed(device):
+            raise SoapFault('ActionNotSupported')       # CSME 19: removed (firmware.admin_setup_removed)
         if ctx.interface != 'local' or s['provisioning_state'] != 0:
             return {'ReturnValue': 2}
         ha1 = self._password_hash(params)
@@ -106,6 +109,8 @@ class HostBasedSetupService(ClassHandler):
 
     def method_UpgradeClientToAdmin(self, device, params, ctx):
         s = device.state
+        if firmware.admin_setup_removed(device):
+            raise SoapFault('ActionNotSupported')
         if s['provisioning_state'] != 2 or s['control_mode'] != 1:
             return {'ReturnValue': 2}
         rv = self._verify_admin(device, params)
