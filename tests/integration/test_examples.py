@@ -16,6 +16,7 @@ NEEDS_REAL_HOST = {
     'Activate Client Control Mode on the host itself (SMB mode)',
     'Activate Admin Control Mode with the zone provisioning certificate',
     'Import what the CA signed (zman icmc -p)',
+    "Trust the zone CA on the host's own pre-provisioned firmware, before ACM activation (run on the host)",
 }
 
 
