@@ -22,7 +22,7 @@ from ansible_collections.oob.amt.plugins.module_utils.formats.certs import CRYPT
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import HAS_LXML, LXML_IMPORT_ERROR
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
-from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import normalise_fingerprint
+from ansible_collections.oob.amt.plugins.module_utils.wsman.transport import normalise_fingerprint, ssl_context_for
 
 CONNECTION_ARGSPEC = dict(
     host=dict(type='str', fallback=(env_fallback, ['AMT_HOST'])),
@@ -113,8 +113,46 @@ def _ssl_reason(exc):
     return getattr(exc, 'reason', None) or str(exc)
 
 
+def _stamp(path):
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return (path, None)
+    return (path, st.st_mtime_ns, st.st_size)
+
+
+# TLS options (and their files' stamps) already checked in this process: a fleet of devices sharing ca_path and
+# ciphers loads the CA once, not once per device; a file replaced during the run is checked again.
+_TLS_CHECKED = set()
+
+
 def check_tls_files(params):
     """Load CA, ciphers and client key pair the way the client will, so bad files fail here, naming the option."""
+    key = (_stamp(params.get('ca_path')), params.get('validate_certs') is not False, bool(params.get('cert_fingerprint')),
+           effective_ciphers(params), _stamp(params.get('client_cert')), _stamp(params.get('client_key')))
+    if key in _TLS_CHECKED:
+        return
+    if not params.get('client_cert'):
+        # the context the client will use, built once per run (transport.ssl_context_for): when it builds, the
+        # files are good and the client finds it ready (one CA load per run instead of two); when it does not,
+        # the checks below say which option is wrong. (Not with a client key: an encrypted one would make
+        # OpenSSL prompt for its pass phrase; the checks below refuse it first.)
+        try:
+            ssl_context_for(validate_certs=params.get('validate_certs') is not False, ca_path=params.get('ca_path'),
+                            ciphers=effective_ciphers(params), min_tls_version=params.get('min_tls_version'),
+                            cert_fingerprint=params.get('cert_fingerprint'))
+        except (ssl.SSLError, ValueError, OSError):
+            _check_tls_files(params)
+    else:
+        _check_tls_files(params)
+    if len(_TLS_CHECKED) > 256:
+        _TLS_CHECKED.clear()
+    _TLS_CHECKED.add(key)
+
+
+def _check_tls_files(params):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ca_path = params.get('ca_path')
     if ca_path and os.path.isfile(ca_path) and params.get('validate_certs') is not False \
