@@ -2,6 +2,10 @@
 
 Every number is measured in this run on this machine (simulator on the same machine); the table is
 printed and written to docs/benchmarks.md. Benchmarks, not tests: nothing here asserts on time.
+
+Environment: BENCH_SECTIONS (comma list of exchanges,discovery,wide,fleet,big,capacity), BENCH_ROUNDS,
+BENCH_FLEET (devices of the fleet rows, 500), BENCH_PER_HOST=0 (no per-host playbook rows), BENCH_BIG_FLEET,
+BENCH_BIG_ROUNDS, BENCH_OUTPUT (write the table there instead of docs/benchmarks.md: for partial runs).
 """
 import datetime
 import json
@@ -342,7 +346,8 @@ def main():
     if 'wide' in only:
         bench_wide_discovery()
     if 'fleet' in only:
-        bench_fleet_power(int(os.environ.get('BENCH_FLEET', '500')), rounds=rounds)
+        bench_fleet_power(int(os.environ.get('BENCH_FLEET', '500')), rounds=rounds,
+                          per_host=os.environ.get('BENCH_PER_HOST', '1') != '0')
     if 'big' in only:
         # one round by default: the 5,000-device fleet alone takes minutes per round on 2 cores
         bench_fleet_power(int(os.environ.get('BENCH_BIG_FLEET', '5000')),
@@ -374,9 +379,11 @@ def main():
     lines += ['', '## Targets', ''] + targets(time.monotonic() - started)
     lines += ['', 'Absolute figures move with the load of this shared machine from run to run (compare the ratios '
               'measured in the same run); exchange counts do not move. Sizing and slicing: [scale.md](scale.md).']
-    with open(os.path.join(REPO, 'docs', 'benchmarks.md'), 'w') as fh:
+    # BENCH_OUTPUT: where the table goes (a partial run, e.g. BENCH_SECTIONS=fleet, must not replace the doc)
+    out = os.environ.get('BENCH_OUTPUT') or os.path.join(REPO, 'docs', 'benchmarks.md')
+    with open(out, 'w') as fh:
         fh.write('\n'.join(lines) + '\n')
-    print('written docs/benchmarks.md')
+    print('written %s' % out)
 
 
 def _value(section, startswith):
