@@ -43,6 +43,40 @@ def test_power_playbook_controller_last(fleet):
     assert sorted(requests) == sorted(fleet.addresses)
     assert requests[-1] == fleet.addresses[0]
     assert all(fleet.state(a)['power_state'] == 8 for a in fleet.addresses)
+    # 4 devices, fewer than power_fleet_min_hosts (20): the per-host form, a result per host
+    assert sorted(r['host'] for r in run.results if r['task'] == 'Set the power state') == ['pc0', 'pc1', 'pc2', 'pc3']
+
+
+def test_power_playbook_auto_takes_the_fleet_path_for_large_runs(fleet):
+    """power_fleet=auto (the default): at power_fleet_min_hosts devices within --limit, one task for all of them
+    (the controller's own device still last, a device that fails named and the play failed, the others switched);
+    below it, or with power_batch, the per-host form."""
+    for addr in fleet.addresses:
+        fleet.patch(addr, power_state=2, redirection_session=False)
+        fleet.faults(addr)
+    inv = write_inventory(fleet, {0: {'amt_is_controller': True}})
+    playbook = os.path.join(REPO, 'playbooks', 'power.yml')
+    fleet.clear_log()
+    run = run_playbook(playbook, inv, {'power_state': 'off', 'power_fleet_min_hosts': 3}, limit='pc0,pc1,pc3')
+    assert run.rc == 0, run.stdout[-3000:]
+    assert [r['host'] for r in run.results if r['task'] == 'Set the power state'] == []          # no per-host task
+    res = run.task('Set the power state of every device')
+    assert len(res) == 1 and sorted(res[0]['result']['fleet']) == ['pc0', 'pc1', 'pc3']
+    sent = [e['device'] for e in fleet.log_entries() if (e['action'] or '').endswith('RequestPowerStateChange')]
+    assert sorted(sent) == sorted(fleet.addresses[i] for i in (0, 1, 3)) and sent[-1] == fleet.addresses[0]
+    assert [fleet.state(a)['power_state'] for a in fleet.addresses] == [8, 8, 2, 8]
+
+    fleet.faults(fleet.addresses[2], lockout=True)
+    try:
+        run = run_playbook(playbook, inv, {'power_state': 'on', 'power_fleet_min_hosts': 3})
+    finally:
+        fleet.faults(fleet.addresses[2])
+    assert run.rc != 0 and '1 of 4 devices failed' in run.stdout and 'pc2' in run.stdout, run.stdout[-3000:]
+    assert [fleet.state(a)['power_state'] for a in fleet.addresses] == [2, 2, 2, 2]
+
+    run = run_playbook(playbook, inv, {'power_state': 'status', 'power_fleet_min_hosts': 3, 'power_batch': 2})
+    assert run.rc == 0, run.stdout[-3000:]
+    assert sorted(r['host'] for r in run.results if r['task'] == 'Set the power state') == ['pc0', 'pc1', 'pc2', 'pc3']
 
 
 def test_power_playbook_refuses_unknown_state(fleet):
