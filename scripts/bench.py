@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -131,6 +132,22 @@ def run_watching_sockets(cmd, env):
         return subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read()), peak
 
 
+def _children_cpu():
+    """User + system CPU seconds of this script's finished children (a child's CPU: the difference around it)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _process_cpu(pid):
+    """User + system CPU seconds of a running process (the simulator), from /proc."""
+    try:
+        with open('/proc/%d/stat' % pid) as fh:
+            fields = fh.read().rsplit(')', 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / float(os.sysconf('SC_CLK_TCK'))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def bench_discovery():
     for enrich, label in ((False, 'unauthenticated'), (True, 'enriched')):
         for blackholes in (0, 64):
@@ -156,14 +173,17 @@ def bench_discovery():
                 env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.collections'),
                            ANSIBLE_INVENTORY_ENABLED='oob.amt.amt', AMT_PASSWORD=sim.admin_password)
                 sim.clear_log()
+                cpu0, sim0 = _children_cpu(), _process_cpu(sim.proc.pid)
                 t = time.monotonic()
                 proc, peak = run_watching_sockets([os.path.join(REPO, '.venv', 'bin', 'ansible-inventory'), '-i', cfg,
                                                    '--list'], env)
                 wall = time.monotonic() - t
+                cpu, sim_cpu = _children_cpu() - cpu0, _process_cpu(sim.proc.pid) - sim0
                 found = len(json.loads(proc.stdout)['_meta']['hostvars']) if proc.returncode == 0 else 'error'
                 http = len(sim.log_entries())
             row('discovery', '/22 (1,024 addr), 256 devices, %d black holes, %s' % (blackholes, label),
-                '%.1f s' % wall, 'found %s, %d HTTP exchanges, concurrency 128, peak open sockets %d' % (found, http, peak))
+                '%.1f s' % wall, 'found %s, %d HTTP exchanges, concurrency 128, peak open sockets %d; CPU %.1f s '
+                '(ansible-inventory) + %.1f s (simulator)' % (found, http, peak, cpu, sim_cpu))
             sim.stop()
 
 
@@ -174,8 +194,9 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.discovery import disco
 t = time.monotonic()
 found = discover([sys.argv[1]], [], ports=[16992, 16993], concurrency=int(sys.argv[2]), timeout=1.0,
                  enrich_devices=False)
-print(json.dumps({'wall': time.monotonic() - t, 'found': len(found),
-                  'rss_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({'wall': time.monotonic() - t, 'found': len(found), 'rss_mib': ru.ru_maxrss / 1024.0,
+                  'cpu': ru.ru_utime + ru.ru_stime}))
 '''
 
 
@@ -198,7 +219,7 @@ def bench_wide_discovery(concurrency=256):
             addresses = 2 ** (32 - prefix)
             row('discovery', '/%d (%d addr, 2 ports each), 8 devices, rest closed, unauthenticated' % (prefix, addresses),
                 '%.1f s' % r['wall'], 'found %d, peak RSS %.0f MiB, %.0f addresses/s, concurrency %d, peak open sockets %d'
-                % (r['found'], r['rss_mib'], addresses / r['wall'], concurrency, peak))
+                '; CPU %.1f s' % (r['found'], r['rss_mib'], addresses / r['wall'], concurrency, peak, r.get('cpu', 0.0)))
     finally:
         sim.stop()
 
