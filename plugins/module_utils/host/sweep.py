@@ -71,6 +71,15 @@ def _family(address):
     return None
 
 
+def _connected_now(sock):
+    """Whether a non-blocking connect has already completed (getpeername answers only once connected)."""
+    try:
+        sock.getpeername()
+        return True
+    except OSError:
+        return False
+
+
 def connect_sweep(addresses, ports, timeout=1.0, in_flight=512, retry_factor=2.0, stats=None):
     """Yield (address, status, reason) for every address, status 'open', 'closed' or 'silent' (see above).
 
@@ -120,9 +129,13 @@ def connect_sweep(addresses, ports, timeout=1.0, in_flight=512, retry_factor=2.0
                 sock.setblocking(False)
             code = sock.connect_ex((entry.address, port))
             if code in IN_PROGRESS:
-                # a refusal that is already known (loopback, a local firewall, an on-link RST that arrived
-                # during the call) is read now: no poller registration, wait and unregistration for it
+                # a verdict that is already known (loopback, a local firewall, an on-link RST that arrived during
+                # the call) is read now: no poller registration, wait and unregistration for it. Connected at
+                # once: the address is open and the later ports are not connected at all (a device is not
+                # handed a second connection that would only be closed: one TLS accept less per device)
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or code
+                if code in IN_PROGRESS and _connected_now(sock):
+                    code = 0
             if code == 0:
                 sock.close()
                 entry.deadline = 0.0
