@@ -287,7 +287,8 @@ def _methods(sim, inv, workers, address_file, per_host):
         ('fleet path', playbook + ['-e', 'power_fleet=true', '-e', 'power_throttle=%d' % workers], env),
     ]
     if per_host:
-        methods.append(('per-host playbook', playbook + ['--forks', str(workers)], env))
+        # power_fleet=false: the playbook picks the fleet path by itself for 20 devices or more (power_fleet=auto)
+        methods.append(('per-host playbook', playbook + ['-e', 'power_fleet=false', '--forks', str(workers)], env))
     return methods
 
 
