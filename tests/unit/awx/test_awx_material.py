@@ -60,3 +60,54 @@ def test_execution_environment_files():
         assert os.path.exists(os.path.join(REPO, name))
     image = load('execution-environment.yml')
     assert image['version'] == 3 and image['images']['base_image']['name']
+
+
+def _configure_tasks():
+    return dict((t['name'], t) for t in load('configure_awx.yml')[0]['tasks'])
+
+
+def _known_variables(playbook):
+    """Variables a job template may pass to a playbook: those its text names, and its roles' argument specs."""
+    with open(os.path.join(REPO, playbook)) as fh:
+        text = fh.read()
+    known = set(re.findall(r'\b([a-z_][a-z0-9_]*)\b', text))
+    for role in re.findall(r'role:\s*oob\.amt\.(\w+)', text):
+        with open(os.path.join(REPO, 'roles', role, 'meta', 'argument_specs.yml')) as fh:
+            known |= set(yaml.safe_load(fh)['argument_specs']['main']['options'])
+    return known
+
+
+def test_job_templates_and_schedules_pass_only_variables_the_playbooks_take():
+    play_vars = load('configure_awx.yml')[0]['vars']
+    tasks = _configure_tasks()
+    templates = dict((t['name'], t) for t in tasks['Create the job templates']['loop'])
+    for template in templates.values():
+        known = _known_variables(template['playbook'])
+        unknown = set(template.get('extra_vars') or {}) - known
+        assert not unknown, (template['name'], unknown)
+    survey = set(q['variable'] for q in play_vars['oob_amt_power_survey']['spec'])
+    assert survey <= _known_variables('playbooks/power.yml'), survey
+    for schedule in tasks['Schedule discovery, reconciliation, the alarm clocks and weekday power']['loop']:
+        if schedule['template'] in templates:
+            known = _known_variables(templates[schedule['template']]['playbook'])
+            assert set(schedule.get('extra_data') or {}) <= known, schedule['name']
+
+
+def test_fleet_templates_use_the_fleet_path():
+    """The scheduled power template runs unattended over whole slices: the fleet path, few forks, a failure threshold,
+    no controller timers; schedules of whole-fleet power force the fleet path; reconciliation reads on it."""
+    play_vars = load('configure_awx.yml')[0]['vars']
+    tasks = _configure_tasks()
+    templates = dict((t['name'], t) for t in tasks['Create the job templates']['loop'])
+    scheduled = templates['AMT scheduled power']
+    assert scheduled['extra_vars']['power_schedule_fleet'] is True
+    assert scheduled['extra_vars']['power_schedule_controller_backend'] == 'none'
+    assert 'power_schedule_max_fail_percentage' in scheduled['extra_vars']
+    assert scheduled['forks'] == '{{ oob_amt_fleet_forks }}' and play_vars['oob_amt_fleet_forks'] <= 10
+    assert templates['AMT reconciliation']['extra_vars']['reconcile_fleet'] is True
+    power = templates['AMT on-demand power']['extra_vars']
+    assert {'power_throttle', 'power_max_fail_percentage'} <= set(power)
+    schedules = tasks['Schedule discovery, reconciliation, the alarm clocks and weekday power']['loop']
+    whole_fleet = [s for s in schedules if s['template'] == 'AMT on-demand power']
+    assert whole_fleet and all(s['extra_data']['power_fleet'] == 'true' for s in whole_fleet)
+    assert any(s['template'] == 'AMT scheduled power' and 'FREQ=DAILY' in s['rrule'] for s in schedules)
