@@ -37,6 +37,7 @@ __metaclass__ = type
 
 import datetime
 import ipaddress
+import itertools
 import math
 import socket
 import struct
@@ -70,20 +71,24 @@ class DiscoveryError(ValueError):
 
 
 class _Shared(object):
-    """One address iterator shared by the sweeps (next() under the discovery lock)."""
+    """One address iterator shared by the sweeps: each sweep takes BATCH addresses at a time under the discovery
+    lock (one lock round per batch, not per address; memory stays flat: a batch per sweep)."""
+
+    BATCH = 64
 
     def __init__(self, iterator, lock):
         self._iterator = iterator
         self._lock = lock
 
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        with self._lock:
-            return next(self._iterator)
-
-    next = __next__
+    def stream(self):
+        """An iterator for one sweep."""
+        while True:
+            with self._lock:
+                batch = list(itertools.islice(self._iterator, self.BATCH))
+            if not batch:
+                return
+            for address in batch:
+                yield address
 
 
 def parse_target(text):
@@ -428,19 +433,19 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
 
         def sweeper():
             own = {}
+            closed = [0]        # counted here, added to stats once (no lock round per closed address)
             try:
                 for address, status, reason in connect_sweep(
-                        shared, settings.ports, timeout=settings.timeout,
+                        shared.stream(), settings.ports, timeout=settings.timeout,
                         in_flight=max(64, min(1024, settings.concurrency * 4)) // SWEEP_THREADS,
                         retry_factor=RETRY_FACTOR if settings.retry_timeouts else 0, stats=own):
                     if status == 'open':
                         feed.put(address)
-                        continue
-                    with lock:
-                        stats['probed'] += 1
-                        if status == 'closed':
-                            stats['empty'] += 1
-                        else:
+                    elif status == 'closed':
+                        closed[0] += 1
+                    else:
+                        with lock:
+                            stats['probed'] += 1
                             stats['unreachable'] += 1
                             stats['unreachable_addresses'].append([address, reason])
             except Exception as exc:    # the sweep failing must not hang the workers: say why, probe no more
@@ -449,6 +454,8 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
                     stats['failures'].append(['(connect pass)', _describe(exc)])
             finally:
                 with lock:
+                    stats['probed'] += closed[0]
+                    stats['empty'] += closed[0]
                     for key, value in own.items():     # peak_sockets: the sum of the sweeps' peaks (a bound)
                         sweep_stats[key] += value
                     sweeps_left[0] -= 1
