@@ -50,8 +50,6 @@ except ImportError:     # pragma: no cover - Python 2
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import (
     CONTROL_MODES, PROVISIONING_STATES, power_state_name)
-from ansible_collections.oob.amt.plugins.module_utils.amt.info import uuid_from_platform_guid
-from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import provisioning_status
 from ansible_collections.oob.amt.plugins.module_utils.host.rmcp import RMCP_PORT, presence_ping
 from ansible_collections.oob.amt.plugins.module_utils.host.sweep import connect_sweep
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
@@ -340,6 +338,10 @@ def enrich(address, port, use_tls, username, password, options):
 
 
 def _enrich_once(address, port, use_tls, username, password, options, timeout):
+    # imported here: info and provisioning pull in formats/certs and cryptography (0.1-0.2 s of CPU per
+    # inventory run), which an unauthenticated scan never needs
+    from ansible_collections.oob.amt.plugins.module_utils.amt.info import uuid_from_platform_guid
+    from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import provisioning_status
     data = {}
     client = None
     try:
