@@ -34,7 +34,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 _value:
-  description: V({device name: message}) for every device that failed.
+  description: "V({device name: message}) for every device that failed."
   type: dict
 '''
 

@@ -19,7 +19,7 @@ description:
   - All hosts' alarms are computed at the same instant, so hosts that share an entry share its alarms exactly.
 options:
   _input:
-    description: Each host's effective schedule, V({inventory_hostname: [entries]}).
+    description: "Each host's effective schedule, V({inventory_hostname: [entries]})."
     type: dict
     required: true
   prefix:
@@ -27,7 +27,7 @@ options:
     type: str
     default: sched-
   current:
-    description: Names of the alarms each device holds now, V({inventory_hostname: [names]}); without it nothing is removed.
+    description: "Names of the alarms each device holds now, V({inventory_hostname: [names]}); without it nothing is removed."
     type: dict
 '''
 

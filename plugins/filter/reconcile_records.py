@@ -22,7 +22,7 @@ options:
     type: dict
     required: true
   addresses:
-    description: V({name: address}) for the report; default each device's C(host).
+    description: "V({name: address}) for the report; default each device's C(host)."
     type: dict
 '''
 
