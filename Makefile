@@ -70,12 +70,13 @@ $(EDA_VENV)/.stamp: requirements.txt
 
 eda-venv: $(EDA_VENV)/.stamp
 
-# Independent test files run in parallel (pytest-xdist; --dist loadfile keeps each file, and so its module-scoped
-# simulator, on one worker; every worker picks its own loopback addresses), then the tests marked serial
+# Independent tests run in parallel (pytest-xdist; --dist loadgroup: the tests of a file that share a module-scoped
+# fixture stay together on one worker, a self-contained test goes to whichever worker is free, longest first:
+# tests/integration/conftest.py; every worker picks its own loopback addresses), then the tests marked serial
 # (they measure time under load) run alone.
 INTEGRATION_JOBS ?= 2
 integration: setup browser java eda-venv
-	$(PY) -m pytest tests/integration -q -m 'not serial' -n $(INTEGRATION_JOBS) --dist loadfile
+	$(PY) -m pytest tests/integration -q -m 'not serial' -n $(INTEGRATION_JOBS) --dist loadgroup --no-loadscope-reorder
 	$(PY) -m pytest tests/integration -q -m serial -n 0
 
 lint: setup

@@ -4,9 +4,12 @@
 #
 # Every run works in its own directory (mktemp), so concurrent runs cannot clobber each other:
 # the collection copy lives there, and so does HOME, because ansible-test keeps its pip bootstrap
-# and its per-test virtual environments under ~/.ansible/test. The shared ~/.ansible/test/venv is
-# only read: it seeds the run's copy (hard links when possible); a run that finds a venv missing
-# or half built (no marker.txt) builds it in its own copy and never touches the shared one.
+# and its per-test virtual environments under ~/.ansible/test. The shared ~/.ansible/test/venv and
+# the venv cache (${OOB_AMT_CACHE:-~/.cache/oob-amt}/ansible-test/venv) are only read at the start:
+# they seed the run's copy (hard links when possible); a run that finds a venv missing or half built
+# (no marker.txt) builds it in its own copy. At the end, each venv the run built is published to the
+# cache by one rename of a complete copy, so the next run (another checkout too) skips the build:
+# cold, building them takes minutes. Concurrent runs never see a half-copied venv; the first wins.
 # Set SANITY_KEEP=1 to keep the run directory (printed at the end) for inspection.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,16 +17,41 @@ venv="$root/.venv"
 real_home=$HOME
 run=$(mktemp -d "${TMPDIR:-/tmp}/oob-sanity.XXXXXX")
 cleanup() {
+  [ "$(type -t publish_venvs)" = function ] && publish_venvs
   if [ "${SANITY_KEEP:-0}" = 1 ]; then echo "sanity run directory kept: $run" >&2; else rm -rf "$run"; fi
 }
 trap cleanup EXIT
 home="$run/home"
 cache="$home/.ansible/test/cache"
 mkdir -p "$cache"
-if [ -d "$real_home/.ansible/test/venv" ]; then
-  cp -al "$real_home/.ansible/test/venv" "$home/.ansible/test/venv" 2>/dev/null \
-    || { rm -rf "$home/.ansible/test/venv"; cp -a "$real_home/.ansible/test/venv" "$home/.ansible/test/venv"; }
-fi
+venv_cache="${OOB_AMT_CACHE:-$real_home/.cache/oob-amt}/ansible-test/venv"
+# seed: every complete venv (marker.txt) of the shared directory and of the cache, as <test>/<python>/<hash>
+for src in "$real_home/.ansible/test/venv" "$venv_cache"; do
+  for v in "$src"/*/*/*/marker.txt; do
+    [ -e "$v" ] || continue
+    v=$(dirname "$v")
+    rel=${v#"$src"/}
+    to="$home/.ansible/test/venv/$rel"
+    [ -e "$to" ] && continue
+    mkdir -p "$(dirname "$to")"
+    cp -al "$v" "$to" 2>/dev/null || { rm -rf "$to"; cp -a "$v" "$to"; }
+  done
+done
+publish_venvs() {
+  for v in "$home"/.ansible/test/venv/*/*/*/marker.txt; do
+    [ -e "$v" ] || continue
+    v=$(dirname "$v")
+    rel=${v#"$home/.ansible/test/venv/"}
+    [ -e "$real_home/.ansible/test/venv/$rel" ] || [ -e "$venv_cache/$rel" ] && continue
+    mkdir -p "$venv_cache/$(dirname "$rel")" || return 0
+    tmp=$(mktemp -d "$venv_cache/$(dirname "$rel")/.new.XXXXXX") || return 0
+    if cp -a "$v/." "$tmp/" && mv -T "$tmp" "$venv_cache/$rel" 2>/dev/null; then
+      echo "sanity: cached the $rel venv in $venv_cache" >&2
+    else
+      rm -rf "$tmp"
+    fi
+  done
+}
 # pip's configuration (proxy CA) and download cache stay the user's own.
 for d in .config .cache; do
   [ -e "$real_home/$d" ] && ln -s "$real_home/$d" "$home/$d"
