@@ -153,7 +153,9 @@ notes:
     Configuration (MEI C(StartConfigurationHBased), mutual TLS with the provisioning certificate, C(CommitChanges)),
     which this module does not implement. When the firmware says over MEI that it enforces TLS on local ports (the
     flag rpc-go keys this on) and the device is not in ACM yet, V(acm) fails before anything is changed and says so.
-    Client Control Mode activation (C(Setup)) works there, over TLS as the firmware demands.
+    Client Control Mode activation (C(Setup)) works there, over TLS as the firmware demands; AMT 19 leaves the device
+    in provisioning after C(Setup) until C(CommitChanges), which the module then sends as admin (as rpc-go does), and
+    a device left so by an interrupted run is finished on the next one.
   - After enabling AMT over MEI, rpc-go also renews the host's DHCP lease; this module does not.
 seealso:
   - module: oob.amt.amt_power

@@ -18,7 +18,7 @@ import yaml
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanConnectionError, WsmanFault
 from ansible_collections.oob.amt.plugins.module_utils.zone_ca import run_mgmtcert
-from tests.integration.runner import REPO, run_playbook
+from tests.integration.runner import REPO, inventory_for, run_playbook
 
 NEW = 'N3w-Admin!pw'
 CSME19 = '19.0.5.1234'
@@ -136,3 +136,28 @@ def test_no_lms_root_and_acm_over_apf(fleet, tmp_path):
     assert [r['task'] for r in again.results if r['result'].get('changed')] == []
     assert again.task(HASH_TASK, 'pc')['result']['local_access']['path'] == 'mei'
     assert state['local_password'] not in run.stdout + again.stdout and NEW not in run.stdout + again.stdout
+
+
+def test_csme19_ccm_setup_is_committed_and_an_interrupted_one_finished(fleet):
+    """AMT 19 leaves a device "in provisioning" after Setup until CommitChanges as admin (rpc-go #845): Setup alone
+    (what amt_provision sent before) does not activate; amt_provision finishes an interrupted one."""
+    from ansible_collections.oob.amt.plugins.module_utils.amt.password import admin_password_hash
+    addr = fleet.addresses[0]
+    state = fleet.state(addr)
+    assert state['provisioning_state'] == 0                              # left so by the ACM refusal above
+    local = WsmanClient(addr, port=16991, use_tls=True, validate_certs=False, username=state['local_username'],
+                        password=state['local_password'], timeout=10, retries=0)
+    local.invoke('IPS_HostBasedSetupService', 'Setup', [('NetAdminPassEncryptionType', 2),
+                                                        ('NetworkAdminPassword',
+                                                         admin_password_hash(state['realm'], NEW))])
+    assert fleet.state(addr)['provisioning_state'] == 1                  # Setup alone: still in provisioning
+    run = run_playbook('provision_local.yml', inventory_for(fleet, [addr]),
+                       {'prov_password': NEW, 'prov_mei_device': fleet.mei_path(addr)})
+    r = run.task('Provision', 'dev0')
+    assert r['status'] == 'ok', r['result'].get('msg')
+    assert r['result']['changed'] and r['result']['actions'] == ['commit the activation (CommitChanges)']
+    assert r['result']['after'] == {'provisioning_state': 'post', 'control_mode': 'ccm'}
+    assert (fleet.state(addr)['provisioning_state'], fleet.state(addr)['control_mode']) == (2, 1)
+    again = run_playbook('provision_local.yml', inventory_for(fleet, [addr]),
+                         {'prov_password': NEW, 'prov_mei_device': fleet.mei_path(addr)})
+    assert again.task('Provision', 'dev0')['result']['changed'] is False

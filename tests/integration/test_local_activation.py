@@ -61,6 +61,7 @@ def test_csme19_local_tls_enforced(fleet):
     r = activate(fleet, addr)
     assert r['_status'] == 'ok', r
     assert r['changed'] and r['after'] == {'provisioning_state': 'post', 'control_mode': 'ccm'}
+    assert r['actions'][-1] == 'commit the activation (CommitChanges)'     # AMT 19: Setup alone stays "in"
     assert r['local_access']['tls'] is True and r['local_access']['path'] == 'lms'
     assert r['local_access']['tls_enforced_local'] is True and len(r['local_access']['certificate_sha256']) == 64
     s = fleet.state(addr)

@@ -69,12 +69,12 @@ def test_ccm_from_pre_then_unchanged_then_rotate_then_unprovision(fleet):
     assert r['changed'] and r['after'] == {'provisioning_state': 'post', 'control_mode': 'ccm'}
     s = fleet.state(addr)
     assert (s['provisioning_state'], s['provisioning_mode'], s['control_mode']) == (2, 4, 1)
-    assert WsmanClient(addr, use_tls=False, password=NEW, timeout=5).get('AMT_GeneralSettings')
+    assert WsmanClient(addr, ca_path=fleet.ca_path, password=NEW, timeout=5).get('AMT_GeneralSettings')
     assert prov(fleet, addr, prov_password=NEW)['changed'] is False
     rotated = 'R0tated#pw'
     r = prov(fleet, addr, prov_password=rotated, prov_current=NEW, prov_remote=True)
     assert r['changed'] and r['actions'] == ['rotate admin password']
-    assert WsmanClient(addr, use_tls=False, password=rotated, timeout=5).get('AMT_GeneralSettings')
+    assert WsmanClient(addr, ca_path=fleet.ca_path, password=rotated, timeout=5).get('AMT_GeneralSettings')
     r = prov(fleet, addr, prov_state='absent', prov_password=rotated, prov_remote=True)
     assert r['changed'] and 'unprovision_seconds' in r
     assert fleet.state(addr)['provisioning_state'] == 0

@@ -36,17 +36,17 @@ def enumerate_amt_refused(device):
 
 
 def remote_plain_refused(device):
-    """From CSME 16.1 remote connections to the non-TLS port 16992 are not accepted; from CSME 19 non-TLS is not
-    accepted even locally (Intel SDK text quoted in the team reference amt-wsman.md 1.1; peers.md 'AMT 16.1+
-    closes 16992 to the network'). Only once provisioned: a pre-provisioned device has no remote interface yet.
+    """From CSME 16.1 remote connections to the non-TLS ports 16992 and 16994 (and 623) are not accepted; from
+    CSME 19 non-TLS is not accepted even locally (Intel SDK text quoted in the team reference amt-wsman.md 1.1;
+    peers.md 'AMT 16.1+ closes 16992 to the network'). Only once provisioned: a pre-provisioned device has no
+    remote interface yet. Applied to WS-Man (16992) and redirection (16994); the simulator's RMCP presence
+    answer on 623 is not affected.
 
-    State key remote_plain_http (true = allowed, false = refused). Default: refused on 19+; on 16.1-18 the
-    default fleet still allows it (the existing suite drives 16.1 devices over plain HTTP) - a device spec
-    with "remote_plain_http": false gives the 16.1 behaviour (docs/dev/fidelity.md)."""
+    State key remote_plain_http (true = allowed, false = refused). Default: refused on 16.1 and later."""
     value = device.state.get('remote_plain_http')
     if value is not None:
         return not value
-    return version(device) >= (19, 0) and device.state.get('provisioning_state') == 2
+    return version(device) >= (16, 1) and device.state.get('provisioning_state') == 2
 
 
 def admin_setup_removed(device):
@@ -57,3 +57,12 @@ def admin_setup_removed(device):
     State key admin_setup (true = available, false = removed)."""
     value = device.state.get('admin_setup')
     return version(device) >= (19, 0) if value is None else not value
+
+
+def setup_needs_commit(device):
+    """From AMT 19 host-based Setup leaves the device "in provisioning" until CommitChanges: "Starting AMT [19],
+    CommitChange() call is mandatory to cause AMT to move to post-provisioning state" (rpc-go issue #845, citing
+    Intel's "perform local setup" page; rpc-go DMT internal/commands/activate/local.go commitCCMChanges sends it as
+    admin after Setup when TLS is enforced locally). State key setup_needs_commit."""
+    value = device.state.get('setup_needs_commit')
+    return version(device) >= (19, 0) if value is None else bool(value)

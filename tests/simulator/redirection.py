@@ -32,7 +32,7 @@ import os
 import struct
 import time
 
-from tests.simulator import registry
+from tests.simulator import firmware, registry
 
 SOL_TAG = b'SOL '
 IDER_TAG = b'IDER'
@@ -685,7 +685,8 @@ class RedirectionListeners:
 
     async def connection(self, reader, writer, device, tls):
         state = device.state
-        if state.get('redirection_listener', True) is False or getattr(device, 'reboot_until', 0) > time.monotonic():
+        if state.get('redirection_listener', True) is False or getattr(device, 'reboot_until', 0) > time.monotonic() \
+                or (not tls and firmware.remote_plain_refused(device)):     # 16994 closed to the network on 16.1+
             self.fleet._reset(writer)
             return
         try:

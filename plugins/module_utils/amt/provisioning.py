@@ -254,7 +254,15 @@ def run_provision(params, local_factory, admin_factory, check_mode=False, diff=F
             local = reader_after_activation(params, admin_factory)
             before = read_state(local)
         result['before'] = dict((k, before[k]) for k in ('provisioning_state', 'control_mode'))
-        if before['provisioning_state'] == 'post':
+        admin = _uncommitted_setup(params, before, admin_factory)
+        if admin is not None:
+            local.close()
+            local = admin
+            result['changed'] = True
+            result['actions'].append(COMMIT_ACTION)
+            if not check_mode:
+                _commit_activation(params, local, admin_factory, result)
+        elif before['provisioning_state'] == 'post':
             _converge_provisioned(params, mode, before, plan, local, admin_factory, check_mode, result)
         else:
             _activate(params, mode, before, plan, local, check_mode, result, admin_factory)
@@ -264,6 +272,9 @@ def run_provision(params, local_factory, admin_factory, check_mode=False, diff=F
             local.close()
             local = reader_after_activation(params, admin_factory)
             after = read_state(local)
+            if after['provisioning_state'] == 'in' and COMMIT_ACTION not in result['actions']:
+                result['actions'].append(COMMIT_ACTION)
+                after = _commit_activation(params, local, admin_factory, result)
         if check_mode and result['changed']:
             after = dict(before, provisioning_state='post', control_mode=mode.name)
         result['after'] = dict((k, after[k]) for k in ('provisioning_state', 'control_mode'))
@@ -328,6 +339,40 @@ def _activate(params, mode, before, plan, local, check_mode, result, admin_facto
                           describe=_describe_state)
     _warn_lost(result, out)
     result['activation_seconds'] = round(time.time() - started, 3)
+
+
+# AMT 19: host-based Setup leaves the device "in provisioning" until CommitChanges, sent as admin ("Starting AMT
+# [19], CommitChange() call is mandatory to cause AMT to move to post-provisioning state": rpc-go issue #845, citing
+# Intel's local setup page; rpc-go DMT internal/commands/activate/local.go activateCCM -> commitCCMChanges, and
+# commitActivation for why the answer may be lost: the commit restarts the local port stack).
+COMMIT_ACTION = 'commit the activation (CommitChanges)'
+
+
+def _commit_activation(params, admin, admin_factory, result):
+    """CommitChanges as admin, then the state read on a fresh connection; returns it (provisioning 'post')."""
+    out = write_or_reread(admin, 'CommitChanges (completing the activation)',
+                          lambda: admin.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', []),
+                          lambda: _state_as_admin(params, admin_factory),
+                          lambda found: found['provisioning_state'] == 'post', describe=_describe_state)
+    _warn_lost(result, out)
+    after = out.found if isinstance(out, OutcomeLost) else _state_as_admin(params, admin_factory)
+    if after['provisioning_state'] != 'post':
+        raise ProvisionError('the activation was committed (CommitChanges) but the device still reports %s; read it '
+                             'again with amt_info before repeating' % _describe_state(after))
+    return after
+
+
+def _uncommitted_setup(params, before, admin_factory):
+    """An admin client when the device is 'in provisioning' with the admin account already set (Setup went through,
+    CommitChanges never did: an AMT 19 activation interrupted), else None. Older firmware reports 'in' for other
+    reasons (remote configuration armed in MEBx); there the admin password does not work and activation proceeds
+    as before."""
+    if before['provisioning_state'] != 'in':
+        return None
+    try:
+        return reader_after_activation(params, admin_factory)
+    except (ProvisionError, WsmanError):
+        return None
 
 
 def _describe_state(found):

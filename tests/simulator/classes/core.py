@@ -66,6 +66,9 @@ class SetupAndConfigurationService(ClassHandler):
         return {'UUID': base64.b64encode(raw).decode(), 'ReturnValue': 0}
 
     def method_CommitChanges(self, device, params, ctx):
+        s = device.state
+        if s['provisioning_state'] == 1 and s.get('admin_ha1') and ctx.username != s.get('local_username'):
+            s['provisioning_state'] = 2     # Setup on AMT 19 completes here (firmware.setup_needs_commit)
         return {'ReturnValue': 0}
 
     def method_Unprovision(self, device, params, ctx):

@@ -47,6 +47,8 @@ class HostBasedSetupService(ClassHandler):
         if ha1 is None:
             return {'ReturnValue': 3}
         _provision(device, ha1, mode=4, control=1)
+        if firmware.setup_needs_commit(device):
+            s['provisioning_state'] = 1     # in provisioning until CommitChanges (firmware.setup_needs_commit)
         return {'ReturnValue': 0}
 
     def method_AddNextCertInChain(self, device, params, ctx):

@@ -320,6 +320,7 @@ class SetupAndConfigurationService(core.SetupAndConfigurationService):
     """CommitChanges applies the pending TLS configuration (and drops the connection when TLS changed)."""
 
     def method_CommitChanges(self, device, params, ctx):
+        super().method_CommitChanges(device, params, ctx)      # completes an AMT 19 Setup (core.py)
         s = tls_state(device)
         wanted = {'context': s['context'], 'remote': dict(s['settings']['remote']),
                   'local': dict(s['settings']['local'])}

@@ -22,11 +22,18 @@ CAPTURED_401 = re.compile(r'^Digest realm="Digest:[0-9A-F]{32}", nonce="[^"]+",s
 class RawClient:
     """A minimal conforming WS-Man client: http.client + hashlib digest (MeshCommander-style unquoted qop/nc)."""
 
-    def __init__(self, host, password, port=16992):
-        self.host, self.password, self.port = host, password, port
+    def __init__(self, host, password, port=16992, context=None):
+        """Plain HTTP on 16992; with an ssl context, TLS (pass port=16993): CSME 16.1 and later refuse remote plain
+        HTTP once provisioned, so 16.1 behaviour is tested over TLS."""
+        self.host, self.password, self.port, self.context = host, password, port, context
         self.nonce = None
         self.nc = 0
-        self.conn = http.client.HTTPConnection(host, port, timeout=10)
+        self.conn = self._connect()
+
+    def _connect(self):
+        if self.context is not None:
+            return http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=10)
+        return http.client.HTTPConnection(self.host, self.port, timeout=10)
 
     def post(self, body, auth=True):
         headers = {'Content-Type': 'application/soap+xml;charset=UTF-8'}
@@ -48,7 +55,7 @@ class RawClient:
                 self.nonce = re.search(r'nonce="([^"]+)"', self.last_challenge).group(1)
                 self.nc = 0
                 self.conn.close()
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+                self.conn = self._connect()
                 continue
             return r, data
         return r, data
@@ -128,8 +135,13 @@ def test_properties_alphabetical_and_captured_set(sim, fixtures_dir):
     assert names == sorted(names)
 
 
+def tls_context(sim):
+    return ssl.create_default_context(cafile=sim.ca_path)
+
+
 def test_401_has_captured_shape(sim):
-    addr = sim.addresses[0]
+    addr = sim.addresses[1]                 # the capture is from AMT 15, which still serves plain HTTP remotely
+    assert sim.state(addr)['amt_version'].startswith('15.')
     conn = http.client.HTTPConnection(addr, 16992, timeout=10)
     conn.request('POST', '/wsman', body=b'<x/>', headers={'Content-Type': 'application/soap+xml'})
     r = conn.getresponse()
@@ -142,7 +154,7 @@ def test_401_has_captured_shape(sim):
 def test_two_qop_variant_for_16_1(sim):
     addr = sim.addresses[0]
     assert sim.state(addr)['amt_version'].startswith('16.1')
-    client = RawClient(addr, sim.admin_password)
+    client = RawClient(addr, sim.admin_password, port=16993, context=tls_context(sim))
     client.post(b'<x/>')
     assert client.last_challenge.endswith('qop="auth-int, auth"')
 
@@ -163,7 +175,7 @@ def test_replayed_nonce_count_rejected(sim, fixtures_dir):
 
 def test_identify_unauthenticated(sim):
     addr = sim.addresses[0]
-    client = RawClient(addr, None)
+    client = RawClient(addr, None, port=16993, context=tls_context(sim))
     body = (b'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:i="http://schemas.dmtf.org/wbem/wsman/'
             b'identity/1/wsmanidentity.xsd"><s:Header/><s:Body><i:Identify/></s:Body></s:Envelope>')
     r, data = client.post(body, auth=False)
@@ -240,11 +252,30 @@ def test_enumeration_paging(sim):
 
 def test_request_log_lines(sim):
     sim.clear_log()
-    client = RawClient(sim.addresses[0], sim.admin_password)
+    client = RawClient(sim.addresses[1], sim.admin_password)       # AMT 15: plain HTTP on 16992
     client.post(b'<x/>')
     entries = sim.log_entries()
     assert entries and set(entries[0]) == {'device', 'port', 'status', 'action', 'resource'}
     assert entries[0]['status'] == 401 and entries[0]['port'] == 16992
+
+
+def test_remote_plain_http_refused_from_16_1(sim):
+    """amt-wsman.md 1.1: from CSME 16.1 remote connections to 16992 and 16994 are no longer accepted (provisioned
+    devices; AMT 15 still answers)."""
+    import socket
+    new, old = sim.addresses
+    assert sim.state(new)['amt_version'].startswith('16.1') and sim.state(new)['provisioning_state'] == 2
+    for port in (16992, 16994):
+        try:
+            with socket.create_connection((new, port), timeout=10) as sock:
+                sock.sendall(b'POST /wsman HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n')
+                answer = sock.recv(64)
+        except (ConnectionResetError, BrokenPipeError):
+            answer = b''
+        assert answer == b'', (port, answer)
+    conn = http.client.HTTPConnection(old, 16992, timeout=10)
+    conn.request('POST', '/wsman', body=b'<x/>')
+    assert conn.getresponse().status == 401
 
 
 def test_tls_with_fleet_ca(sim):
@@ -267,7 +298,7 @@ def test_cli_contract_ready_sigterm_and_persistence():
     data = json.load(open(path))
     assert data['control_mode'] == 2 and data['admin_password'] == 'Other-Passw0rd!'
     from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
-    c = WsmanClient(first, use_tls=False, password='Other-Passw0rd!', timeout=10)
+    c = WsmanClient(first, password='Other-Passw0rd!', ca_path=os.path.join(state, 'ca.pem'), timeout=10)
     c.put('AMT_GeneralSettings', {'HostName': 'persisted-name'}, {'InstanceID': 'Intel(r) AMT: General Settings'})
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
