@@ -23,7 +23,8 @@ the scan: after the scan's threads have joined, a short second pass (a quarter o
 RETRY_WORKERS threads) probes
 those addresses once more with twice the timeout. A probe whose connect timed out (a black hole) is
 unreachable at once and costs nothing more. Enrichment (authenticated reads, heavier than an Identify) has
-its own timeout, max(timeout, ENRICH_MIN_TIMEOUT), so a tight scan timeout does not cost devices their facts.
+its own timeout, max(timeout, ENRICH_MIN_TIMEOUT), so a tight scan timeout does not cost devices their facts,
+and runs after both probe passes (up to `concurrency` threads), so no probe waits behind it.
 
 No address is lost silently: every probe ends as found, empty (nothing listens, or not AMT), unreachable
 (no connection, or no answer twice: once with `timeout`, once with twice that) or failed (anything else, with
@@ -494,7 +495,8 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
         user, secret = credentials_for(address, settings.credentials, settings.username, settings.password)
         if settings.enrich and secret:
             if use_tls or settings.allow_plaintext:
-                device.update(enrich(address, port, use_tls, user, secret, options))
+                with lock:
+                    to_enrich.append((device, port, use_tls, user, secret))    # after the probes (below)
             else:
                 device.update({'amt_enriched': False, 'amt_enrich_error': PLAINTEXT_REFUSED})
         return result, device
@@ -532,6 +534,7 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
                         stats['probed'] += 1
 
     late = []
+    to_enrich = []
     threads = [threading.Thread(target=worker, name='amt-discovery-%d' % i, daemon=True)
                for i in range(settings.concurrency)]
     for t in threads:
@@ -551,6 +554,28 @@ def discover(ranges, hosts=(), settings=None, stats=None, **legacy):
     retry_workers = min(max(RETRY_WORKERS, settings.concurrency // 4), settings.concurrency, len(retry_queue))
     threads = [threading.Thread(target=worker, args=(take_late, True), name='amt-discovery-retry-%d' % i,
                                 daemon=True) for i in range(retry_workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # enrichment (authenticated reads, several exchanges each) after every probe has its answer: the probes do
+    # not wait behind it, so a loaded controller or device makes fewer of them late (none lost by it)
+    enrich_queue = list(to_enrich)
+
+    def enricher():
+        while True:
+            with lock:
+                if not enrich_queue:
+                    return
+                device, port, use_tls, user, secret = enrich_queue.pop()
+            try:
+                data = enrich(device['address'], port, use_tls, user, secret, options)
+            except Exception as exc:  # belt and braces: enrich() never raises
+                data = {'amt_enriched': False, 'amt_enrich_error': _describe(exc)}
+            device.update(data)
+
+    threads = [threading.Thread(target=enricher, name='amt-discovery-enrich-%d' % i, daemon=True)
+               for i in range(min(settings.concurrency, len(enrich_queue)))]
     for t in threads:
         t.start()
     for t in threads:
