@@ -90,3 +90,29 @@ def test_reconcile_fleet_path_limit_partial_failure_threshold_and_per_host_equiv
                            tuple(r['device'].get('macs') or ())) for r in data['devices'] if r['device'])
         assert rows_of(per_host) == rows_of(strict)
         sim.faults(bad)
+
+
+def test_reconcile_fleet_path_with_in_band_facts_from_os_hosts():
+    """Devices that name a reconcile_os_host: the out-of-band read is still one fleet task, the in-band facts are
+    gathered per host from each OS host (here the controller itself, over a local connection)."""
+    from tests.simulator.harness import Simulator
+    with Simulator(devices=2) as sim:
+        inv = inventory_for(sim)
+        with open(inv) as fh:
+            text = fh.read()
+        text = text.replace('      amt_host: %s\n' % sim.addresses[0],
+                            '      amt_host: %s\n      reconcile_os_host: osbox\n' % sim.addresses[0])
+        text += ('    osbox:\n      ansible_connection: local\n')
+        with open(inv, 'w') as fh:
+            fh.write(text)
+        out = tempfile.mkdtemp(dir=sim.state_dir)
+        run = run_playbook(os.path.join(REPO, 'playbooks', 'reconcile.yml'), inv,
+                           {'reconcile_targets': 'dev0,dev1', 'reconcile_report_dir': out})
+        assert run.rc == 0, run.stdout[-4000:]
+        reads = [r for r in run.results if r['task'].endswith('Read every device out of band (oob.amt.amt_info, fleet path)')]
+        assert len(reads) == 1 and sorted(reads[0]['result']['fleet']) == ['dev0', 'dev1']
+        gathered = [r['host'] for r in run.results if r['task'].endswith('Gather in-band facts from the OS host behind the device')]
+        assert gathered == ['dev0'], gathered
+        report = json.load(open(os.path.join(out, 'reconcile.json')))
+        names = sorted((r['host'] or {}).get('name') for r in report['devices'] if r['host'])
+        assert names == ['dev0'], report['devices']
