@@ -20,9 +20,10 @@ The pool is used directly (no requests Session in between): requests' request pr
 jar and response wrapping cost about 2 ms of CPU per device and gave nothing a device client uses (issue 16,
 measured with scripts/bench_profile.py).
 
-Patterns followed (read, not copied): requests' adapters.py (HTTPAdapter.init_poolmanager, send: the urlopen
-arguments; cert_verify) and urllib3's connection.py (HTTPSConnection.connect,
-_ssl_wrap_socket_and_match_hostname) and connectionpool.py (urlopen, _new_conn) of the installed versions.
+Patterns followed (read, not copied): requests' adapters.py (HTTPAdapter.init_poolmanager, send: the arguments
+it gives the pool; cert_verify) and urllib3's connection.py (HTTPSConnection.connect,
+_ssl_wrap_socket_and_match_hostname) and connectionpool.py (the pool's request path, _new_conn) of the installed
+versions.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -239,7 +240,6 @@ class _Watchdog(object):
                         break
                     self._cond.wait(wait)
             entry[2].expire(entry[3])
-
 
     def _after_fork(self):
         # a forked child (an Ansible worker) has none of the parent's threads, and a lock the parent held
@@ -552,7 +552,7 @@ class Transport(object):
         """One HTTP request on the device's pool; the response is streamed (not read yet)."""
         self._guard.sent = False        # `sent` says whether THIS request's bytes went out
         remaining = self._guard.remaining()
-        return self.pool().urlopen('POST', self.path, body=body, headers=headers, retries=False, redirect=False,
+        return self.pool().request('POST', self.path, body=body, headers=headers, retries=False, redirect=False,
                                    assert_same_host=False, preload_content=False, decode_content=False,
                                    release_conn=False, timeout=_U3Timeout(connect=remaining, read=remaining))
 

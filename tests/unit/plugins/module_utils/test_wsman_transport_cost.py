@@ -65,7 +65,7 @@ def test_an_earlier_deadline_armed_after_a_later_one_fires_on_time():
 
 def test_no_thread_per_request():
     import threading
-    guards = [tr._Guard() for _ in range(50)]
+    guards = [tr._Guard() for dummy in range(50)]
     before = threading.active_count()
     for g in guards:
         g.start(30)
@@ -89,7 +89,7 @@ def test_a_forked_worker_gets_a_watchdog_of_its_own():
             os._exit(0 if g.expired else 1)
         except BaseException:
             os._exit(2)
-    _pid, status = os.waitpid(pid, 0)
+    status = os.waitpid(pid, 0)[1]
     parent.stop()
     assert os.WEXITSTATUS(status) == 0
 
@@ -103,7 +103,7 @@ def test_tls_files_checked_once_per_run_and_again_when_replaced(sim, tmp_path, m
     monkeypatch.setattr(tr, 'build_ssl_context', lambda **kw: (loads.append(kw.get('ca_path')), real(**kw))[1])
     monkeypatch.setattr(tr, '_CONTEXTS', {})
     params = dict(host='x', ca_path=str(ca), validate_certs=True, use_tls=True)
-    for _ in range(5):
+    for dummy in range(5):
         device.check_connection_params(params)
     assert loads == [str(ca)]                       # five devices, one CA load
     ctx = tr.ssl_context_for(validate_certs=True, ca_path=str(ca))
