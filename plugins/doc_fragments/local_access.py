@@ -7,7 +7,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # Keep in sync with OPTIONS and ACCOUNT_OPTIONS in plugins/module_utils/local_access.py.
+    # Keep in sync with OPTIONS and ACCOUNT_OPTIONS in plugins/module_utils/local_access.py (and the same options
+    # in plugins/module_utils/amt/provisioning.py OPTIONS, used by amt_provision).
     DOCUMENTATION = r'''
 options:
   lms_host:

@@ -38,6 +38,7 @@ author:
   - oob.amt contributors (@oob-amt)
 extends_documentation_fragment:
   - oob.amt.connection
+  - oob.amt.local_access
 options:
   state:
     description: Whether AMT should be provisioned.
@@ -75,43 +76,6 @@ options:
   dns_suffix:
     description: The device's PKI DNS suffix, to check the certificate domain. Defaults to the domain AMT reports.
     type: str
-  lms_host:
-    description: Address of the host-local interface (the Local Manageability Service).
-    type: str
-    default: localhost
-  lms_port:
-    description: Plain HTTP port of the host-local interface.
-    type: int
-    default: 16992
-  lms_tls_port:
-    description: TLS port of the host-local interface, used when the firmware enforces TLS on local ports.
-    type: int
-    default: 16993
-  local_transport:
-    description:
-      - How to reach the local firmware. V(auto) uses the LMS port when something listens on it, else the MEI device.
-      - V(lms) always the TCP port; V(mei) always APF over the MEI device (no LMS needed).
-    type: str
-    choices: [auto, lms, mei]
-    default: auto
-  local_tls:
-    description:
-      - TLS on the local hop. V(auto) follows the firmware's "TLS enforced on local ports" flag (read over MEI; plain
-        HTTP when MEI cannot be read or the firmware is AMT 11 or older). V(always) and V(never) override it.
-    type: str
-    choices: [auto, always, never]
-    default: auto
-  local_username:
-    description: Local system account; read from the MEI device when not given.
-    type: str
-  local_password:
-    description: Password of O(local_username).
-    type: str
-  mei_device:
-    description:
-      - MEI device node; C(/dev/mei0) then C(/dev/mei) when not given. A Unix socket speaking the same framing (the
-        test simulator's stand-in) is accepted too.
-    type: path
   host_dhcp:
     description:
       - Whether the host OS uses DHCP. With CCM, a host and AMT that differ (static/DHCP) is an unsupported SMB
