@@ -82,7 +82,9 @@ integration: setup browser java eda-venv
 lint: setup
 	$(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
 
-test: setup unit integration lint sanity
+# lint and sanity each keep about one core busy: they run side by side (output kept per target)
+test: setup unit integration
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint sanity
 
 demo: install
 	bash scripts/demo.sh

@@ -39,7 +39,7 @@ def _shares_state(item):
     return False
 
 
-@pytest.hookimpl(trylast=True)
+@pytest.hookimpl(tryfirst=True)   # before xdist turns the xdist_group marks into @group node ids
 def pytest_collection_modifyitems(config, items):
     durations = _load_durations()
     known = sorted(durations.values())
