@@ -79,15 +79,13 @@ class _Shared(object):
         self._iterator = iterator
         self._lock = lock
 
+    def _take(self):
+        with self._lock:
+            return list(itertools.islice(self._iterator, self.BATCH))
+
     def stream(self):
-        """An iterator for one sweep."""
-        while True:
-            with self._lock:
-                batch = list(itertools.islice(self._iterator, self.BATCH))
-            if not batch:
-                return
-            for address in batch:
-                yield address
+        """An iterator for one sweep (ends at the first empty batch)."""
+        return itertools.chain.from_iterable(iter(self._take, []))
 
 
 def parse_target(text):
