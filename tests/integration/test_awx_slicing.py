@@ -129,3 +129,51 @@ def test_sliced_fleet_job_handles_every_device_once(fleet, tmp_path, monkeypatch
     assert all(fleet.state(a)['power_state'] == 2 for a in fleet.addresses)
     for res in fleet_results:
         assert fleet.admin_password not in json.dumps(res)
+
+
+def test_sliced_schedule_job_writes_every_device_once(fleet, tmp_path, monkeypatch):
+    """The "AMT scheduled power" template (awx/configure_awx.yml): power_schedule.yml on the fleet path in N slices,
+    no controller timers. Each slice's fleet tasks cover exactly its own devices; every device gets its alarm once."""
+    monkeypatch.setenv('PATH', os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ.get('PATH', ''))
+    listing = plain(discovered_inventory(fleet, tmp_path))
+    for addr in fleet.addresses:
+        fleet.patch(addr, alarms=[])
+    fleet.clear_log()
+    playbook = os.path.join(REPO, 'playbooks', 'power_schedule.yml')
+    entries = [{'name': 'morning', 'action': 'on', 'time': '07:00', 'timezone': 'UTC'}]
+    runs = {}
+
+    def job(number):
+        data, _names = awx_slice(listing, number, SLICES)
+        private = tmp_path / ('sched%d' % number)
+        private.mkdir()
+        runs[number] = ansible_runner.run(
+            private_data_dir=str(private), playbook=playbook,
+            inventory=inventory_script(tmp_path / ('sched%d.py' % number), data),
+            extravars={'power_targets': 'all', 'power_schedule_entries': entries,
+                       'power_schedule_controller_backend': 'none', 'power_schedule_fleet': True,
+                       'power_schedule_fleet_workers': 50, 'power_schedule_max_fail_percentage': 0},
+            envvars={'ANSIBLE_COLLECTIONS_PATH': os.path.join(REPO, '.collections'),
+                     'PATH': os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ.get('PATH', ''),
+                     'AMT_PASSWORD': fleet.admin_password},
+            quiet=True, suppress_env_files=True)
+    threads = [threading.Thread(target=job, args=(n,)) for n in range(1, SLICES + 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    written = []
+    for number, run in sorted(runs.items()):
+        assert run.status == 'successful' and run.rc == 0, (number, run.stdout.read()[-3000:])
+        for event in run.events:
+            data = event.get('event_data', {})
+            if event.get('event') == 'runner_on_ok' and (data.get('task') or '').startswith('Write power-on entries'):
+                written.append(sorted(name for r in data['res']['results'] for name in r['fleet']))
+    assert len(written) == SLICES                                   # one write task per slice job
+    assert sorted(n for names in written for n in names) == sorted(listing['_meta']['hostvars'])
+    adds = {}
+    for entry in fleet.log_entries():
+        if entry['status'] == 200 and (entry.get('action') or '').endswith('/AddAlarm'):
+            adds[entry['device']] = adds.get(entry['device'], 0) + 1
+    assert adds == dict((a, 1) for a in fleet.addresses)
+    assert all([x['name'] for x in fleet.state(a)['alarms']] == ['sched-morning-daily'] for a in fleet.addresses)
