@@ -57,6 +57,13 @@ def test_power_playbook_auto_takes_the_fleet_path_for_large_runs(fleet):
     inv = write_inventory(fleet, {0: {'amt_is_controller': True}})
     playbook = os.path.join(REPO, 'playbooks', 'power.yml')
     fleet.clear_log()
+    run = run_playbook(playbook, inv, {'power_state': 'off', 'power_fleet_min_hosts': 3}, check=True)   # the plan only
+    assert run.rc == 0, run.stdout[-3000:]
+    plan = run.task('Set the power state of every device')[0]['result']
+    assert sorted(plan['changed_devices']) == ['pc0', 'pc1', 'pc2', 'pc3'] and '(check mode)' in plan['msg']
+    assert not [e for e in fleet.log_entries() if (e['action'] or '').endswith('RequestPowerStateChange')]
+    assert [fleet.state(a)['power_state'] for a in fleet.addresses] == [2, 2, 2, 2]
+    fleet.clear_log()
     run = run_playbook(playbook, inv, {'power_state': 'off', 'power_fleet_min_hosts': 3}, limit='pc0,pc1,pc3')
     assert run.rc == 0, run.stdout[-3000:]
     assert [r['host'] for r in run.results if r['task'] == 'Set the power state'] == []          # no per-host task
