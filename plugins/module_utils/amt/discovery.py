@@ -88,6 +88,25 @@ class _Shared(object):
         return itertools.chain.from_iterable(iter(self._take, []))
 
 
+# Range ends are integers; an IPv6 address carries this bit above its 128 bits, so '::1' (1) and '0.0.0.1' (1)
+# never meet and the address text comes back in its own family.
+IPV6_TAG = 1 << 128
+
+
+def address_number(address):
+    """'10.0.0.1' -> its integer; an IPv6 address -> its integer with IPV6_TAG set (raises ValueError)."""
+    parsed = ipaddress.ip_address(address) if not isinstance(address, (ipaddress.IPv4Address, ipaddress.IPv6Address)) \
+        else address
+    return int(parsed) | (IPV6_TAG if parsed.version == 6 else 0)
+
+
+def address_text(number):
+    """The inverse of address_number."""
+    if number & IPV6_TAG:
+        return str(ipaddress.IPv6Address(number & ~IPV6_TAG))
+    return socket.inet_ntoa(struct.pack('!I', number))
+
+
 def parse_target(text):
     """'10.0.0.0/24', '10.0.0.5-10.0.0.40', '10.0.0.5-40' or a single address/host name -> (first, last) or name."""
     text = str(text).strip()
@@ -100,7 +119,7 @@ def parse_target(text):
                 raise DiscoveryError('range %s is larger than a /12; split it' % text)
             hosts = (net.network_address, net.broadcast_address) if net.num_addresses <= 2 else \
                 (net.network_address + 1, net.broadcast_address - 1)
-            return int(hosts[0]), int(hosts[1])
+            return address_number(hosts[0]), address_number(hosts[1])
         if '-' in text:
             first, last = text.split('-', 1)
             start = ipaddress.ip_address(first.strip())
@@ -108,12 +127,14 @@ def parse_target(text):
                 end = ipaddress.ip_address(last.strip())
             else:
                 end = ipaddress.ip_address('.'.join(first.strip().split('.')[:3] + [last.strip()]))
+            if start.version != end.version:
+                raise DiscoveryError('range %s mixes IPv4 and IPv6' % text)
             if int(end) < int(start):
                 raise DiscoveryError('range %s ends before it starts' % text)
             if int(end) - int(start) > 2 ** 20:
                 raise DiscoveryError('range %s is larger than a /12; split it' % text)
-            return int(start), int(end)
-        return int(ipaddress.ip_address(text)), int(ipaddress.ip_address(text))
+            return address_number(start), address_number(end)
+        return address_number(text), address_number(text)
     except ValueError as exc:
         if isinstance(exc, DiscoveryError):
             raise
@@ -133,11 +154,10 @@ def iter_addresses(ranges, hosts=()):
         # only the earlier ranges that overlap this one are checked per address; IPv4 text is made with
         # inet_ntoa (a tenth of ipaddress' cost: a /16 is 65,536 of them)
         overlaps = [(a, b) for a, b in seen_ranges if a <= last and first <= b]
-        ipv4 = last <= 0xFFFFFFFF     # as ipaddress.ip_address(int) decides
         for value in range(first, last + 1):
             if overlaps and any(a <= value <= b for a, b in overlaps):
                 continue
-            yield socket.inet_ntoa(struct.pack('!I', value)) if ipv4 else str(ipaddress.ip_address(value))
+            yield address_text(value)
         seen_ranges.append((first, last))
     for name in hosts or []:
         yield str(name)
@@ -153,7 +173,7 @@ def count_addresses(ranges, hosts=()):
 def _in_range(address, spec):
     try:
         first, last = spec if isinstance(spec, tuple) else parse_target(spec)
-        return first <= int(ipaddress.ip_address(address)) <= last
+        return first <= address_number(address) <= last
     except (ValueError, DiscoveryError):
         return address == spec
 
@@ -611,6 +631,6 @@ def summary_text(stats):
 
 def _sort_key(address):
     try:
-        return (0, int(ipaddress.ip_address(address)), '')
+        return (0, address_number(address), '')
     except ValueError:
         return (1, 0, address)

@@ -21,6 +21,15 @@ def test_iteration_is_lazy_for_a_slash_16():
     assert next(it) == '10.1.0.1'
 
 
+def test_ipv6_stays_ipv6_and_never_meets_ipv4():
+    # '::1' and '0.0.0.1' are both the integer 1: they must stay two addresses, each in its own family
+    assert list(d.iter_addresses(['::1', '0.0.0.1', 'fe80::1-fe80::3', 'fd00::/127'])) == [
+        '::1', '0.0.0.1', 'fe80::1', 'fe80::2', 'fe80::3', 'fd00::', 'fd00::1']
+    assert d._in_range('::1', '::1') and not d._in_range('0.0.0.1', '::1')
+    with pytest.raises(d.DiscoveryError, match='mixes IPv4 and IPv6'):
+        d.parse_target('10.0.0.1-::5')
+
+
 @pytest.mark.parametrize('spec', ['10.0.0.0/33', 'nonsense', '10.0.0.9-10.0.0.1', '10.0.0.0/4', ''])
 def test_bad_ranges(spec):
     with pytest.raises(d.DiscoveryError):
