@@ -49,8 +49,6 @@ except ImportError:  # pragma: no cover - reported by the module (missing_requir
     URLLIB3_IMPORT_ERROR = traceback.format_exc()
     _U3HTTPConnection = _U3HTTPSConnection = _U3HTTPPool = _U3HTTPSPool = object
     _U3Timeout = None
-# the names before issue 16 (urllib3 comes with requests, the library the collection declares)
-HAS_REQUESTS, REQUESTS_IMPORT_ERROR = HAS_URLLIB3, URLLIB3_IMPORT_ERROR
 
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import (
     WsmanConnectionError, WsmanError, WsmanMalformedResponse, WsmanTimeoutError, WsmanTLSError)
@@ -479,9 +477,6 @@ class Transport(object):
             pool.oob_transport = self
             self._pool = pool
         return self._pool
-
-    def session(self):      # the name before issue 16
-        return self.pool()
 
     def _note_tls(self, sock):
         self.connections += 1
