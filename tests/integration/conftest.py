@@ -6,18 +6,57 @@ A test that uses a module-scoped (or class/package-scoped) fixture shares state 
 so it is a work unit of its own and any worker may take it: the long self-contained tests (twenty-device zone
 changes, the secrets check in three modes, every module example) no longer queue behind each other on one worker.
 
-Work units are handed out longest first (durations.json: seconds per test on an idle 2-core machine, measured;
-a test not listed counts as the median), so the last unit to finish is a short one. Every worker picks its own
-loopback addresses (tests/simulator/harness.py, pick_first_address), so the same module fixture may run on two
-workers at once without a clash. This only orders and groups tests: what each test runs and asserts is unchanged.
+Work units are handed out longest first (durations.json: seconds per test, measured; a test not listed counts as
+the median), so the last unit to finish is a short one. Every worker picks its own loopback addresses
+(tests/simulator/harness.py, pick_first_address), so the same module fixture may run on two workers at once
+without a clash. This only orders and groups tests: what each test runs and asserts is unchanged.
+
+How: the workers collect; each writes the unit of every test (its file, or the test itself) to a file the
+controller named (OOB_AMT_XDIST_UNITS), and the controller's scheduler (pytest_xdist_make_scheduler, a
+LoadScopeScheduling whose scope is that unit) reads it once every worker has collected. xdist's own xdist_group
+marks are not used: with pytest 9 xdist 3.8 renames item._nodeid, which pytest no longer reads, so loadgroup
+silently degrades to per-test distribution.
 """
 import json
 import os
+import shutil
+import tempfile
 
 import pytest
 
 _DURATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'durations.json')
 _SHARED_SCOPES = {'module', 'class', 'package'}
+_UNITS_ENV = 'OOB_AMT_XDIST_UNITS'
+
+
+def pytest_configure(config):
+    """Controller of a distributed run: name the file the workers write the work units to."""
+    if hasattr(config, 'workerinput') or getattr(config.option, 'dist', 'no') != 'loadgroup':
+        return
+    directory = tempfile.mkdtemp(prefix='oob-amt-xdist-')
+    os.environ[_UNITS_ENV] = os.path.join(directory, 'units.json')
+    config.add_cleanup(lambda: shutil.rmtree(directory, ignore_errors=True))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if getattr(config.option, 'dist', 'no') != 'loadgroup' or not os.environ.get(_UNITS_ENV):
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        """--dist loadscope with the work units the workers computed (a file, or one self-contained test)."""
+        _units = None
+
+        def _split_scope(self, nodeid):
+            if self._units is None:
+                try:
+                    with open(os.environ[_UNITS_ENV]) as fh:
+                        self._units = json.load(fh)
+                except (OSError, ValueError):
+                    self._units = {}        # not written: whole files, as --dist loadfile
+            return self._units.get(nodeid) or nodeid.split('::', 1)[0]
+
+    return UnitScheduling(config, log)
 
 
 def _load_durations():
@@ -39,7 +78,6 @@ def _shares_state(item):
     return False
 
 
-@pytest.hookimpl(tryfirst=True)   # before xdist turns the xdist_group marks into @group node ids
 def pytest_collection_modifyitems(config, items):
     durations = _load_durations()
     known = sorted(durations.values())
@@ -47,14 +85,7 @@ def pytest_collection_modifyitems(config, items):
     units, unit_of = {}, {}
     for index, item in enumerate(items):
         path = item.nodeid.split('::', 1)[0]
-        marker = item.get_closest_marker('xdist_group')
-        if marker:
-            unit = marker.args[0] if marker.args else marker.kwargs.get('name', path)
-        elif _shares_state(item):
-            item.add_marker(pytest.mark.xdist_group(name=path))
-            unit = path
-        else:
-            unit = item.nodeid
+        unit = path if _shares_state(item) else item.nodeid
         unit_of[item.nodeid] = unit
         cost = durations.get(item.nodeid.split('tests/integration/', 1)[-1], default)
         total, first = units.get(unit, (0.0, index))
@@ -62,3 +93,9 @@ def pytest_collection_modifyitems(config, items):
     # longest unit first; within a unit, file order; ties in collection order
     position = {item.nodeid: i for i, item in enumerate(items)}
     items.sort(key=lambda it: (-units[unit_of[it.nodeid]][0], units[unit_of[it.nodeid]][1], position[it.nodeid]))
+    target = os.environ.get(_UNITS_ENV)
+    if target and hasattr(config, 'workerinput'):
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target))
+        with os.fdopen(fd, 'w') as fh:
+            json.dump(unit_of, fh)
+        os.replace(tmp, target)      # every worker writes the same map: the last complete one stays
