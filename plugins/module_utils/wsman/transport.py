@@ -42,8 +42,11 @@ try:
     from urllib3.connection import HTTPConnection as _U3HTTPConnection, HTTPSConnection as _U3HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool as _U3HTTPPool, HTTPSConnectionPool as _U3HTTPSPool
     from urllib3.util.timeout import Timeout as _U3Timeout
-    HAS_URLLIB3 = True
-    URLLIB3_IMPORT_ERROR = None
+    from urllib3 import __version__ as _U3_VERSION
+    # urllib3 1.x passes no server_hostname for an IP address, which our verifying SSLContext refuses
+    # (check_hostname needs it): the connection classes below are written for 2.x.
+    HAS_URLLIB3 = int(_U3_VERSION.split('.')[0]) >= 2
+    URLLIB3_IMPORT_ERROR = None if HAS_URLLIB3 else 'urllib3 %s is installed; 2.0 or later is needed' % _U3_VERSION
 except ImportError:  # pragma: no cover - reported by the module (missing_required_lib)
     HAS_URLLIB3 = False
     URLLIB3_IMPORT_ERROR = traceback.format_exc()
@@ -440,8 +443,9 @@ class Transport(object):
     def __init__(self, host, port, use_tls=True, timeout=30, ssl_context=None, cert_fingerprint=None,
                  max_response_bytes=DEFAULT_MAX_RESPONSE, path='/wsman', socket_factory=None):
         if not HAS_URLLIB3:
-            raise WsmanError('the urllib3 Python library (installed with requests) is required', host=host,
-                             hint='Install requests on the host that runs the module')
+            raise WsmanError('the urllib3 Python library, version 2.0 or later, is required (%s)'
+                             % (URLLIB3_IMPORT_ERROR or '').strip().splitlines()[-1], host=host,
+                             hint="Install it on the host that runs the module: pip install 'urllib3>=2'")
         self.host = host
         self.port = port
         self.use_tls = use_tls

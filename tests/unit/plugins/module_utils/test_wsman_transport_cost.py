@@ -143,3 +143,13 @@ def test_the_client_does_not_import_requests():
                 '/ansible_collections/')[0]))
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == 'False'
+
+
+def test_urllib3_1x_is_refused_with_the_fix_named(monkeypatch):
+    # urllib3 1.x sends no server_hostname for an IP address; our verifying context would fail every
+    # exchange with a bare ValueError, so the transport says which version is needed before contact
+    monkeypatch.setattr(tr, 'HAS_URLLIB3', False)
+    monkeypatch.setattr(tr, 'URLLIB3_IMPORT_ERROR', 'urllib3 1.26.20 is installed; 2.0 or later is needed')
+    with pytest.raises(tr.WsmanError) as err:
+        tr.Transport('10.0.0.1', 16993)
+    assert '1.26.20' in str(err.value) and "urllib3>=2" in err.value.hint
