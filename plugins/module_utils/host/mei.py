@@ -153,3 +153,108 @@ def set_amt_enabled(device=None, enabled=True, timeout=10, connection=None):
     if status != 0:
         raise MEIError('SetAmtOperationalState(%s) failed with AMT status %d'
                        % ('enabled' if enabled else 'disabled', status))
+
+
+# -- Secure Host-Based Configuration (CSME 19: ACM where TLS is enforced on local ports) -----------------------
+# Layouts as rpc-go (device-management-toolkit, 2026-08) pkg/pthi/types.go StartConfigurationHBasedRequest /
+# StopConfigurationRequest and pkg/pthi/commands.go StartConfigurationHBased / StopConfiguration:
+# request = header (command 0x0400008B, length 390) + hash algorithm (1 byte) + certificate hash (64 bytes, zero
+# padded) + host VPN enable (1 byte) + DNS suffix list length (uint32) + DNS suffix list (5 x 64 bytes), 402 bytes;
+# answer = response header with status + hash algorithm of the device certificate (1 byte) + its hash (64 bytes).
+# StopConfiguration: header only (command 0x0400005E, length 0); answer: response header with status.
+START_CONFIGURATION_HBASED_REQUEST = 0x0400008B
+START_CONFIGURATION_HBASED_RESPONSE = 0x0480008B
+STOP_CONFIGURATION_REQUEST = 0x0400005E
+STOP_CONFIGURATION_RESPONSE = 0x0480005E
+CERT_HASH_MAX_LENGTH = 64
+DNS_SUFFIX_LIST_LENGTH = 5 * 64
+HASH_ALGORITHMS = {0: 'MD5', 1: 'SHA1', 2: 'SHA256', 3: 'SHA384', 4: 'SHA224', 5: 'SHA512'}
+HASH_SHA256, HASH_SHA384 = 2, 3
+HASH_LENGTHS = {HASH_SHA256: 32, HASH_SHA384: 48}
+# pkg/pthi/status.go
+AMT_STATUS = {0: 'AMT_STATUS_SUCCESS', 1: 'AMT_STATUS_INTERNAL_ERROR', 2: 'AMT_STATUS_NOT_READY',
+              3: 'AMT_STATUS_INVALID_AMT_MODE', 4: 'AMT_STATUS_INVALID_MESSAGE_LENGTH', 16: 'AMT_STATUS_NOT_PERMITTED',
+              23: 'AMT_STATUS_MAX_LIMIT_REACHED', 36: 'AMT_STATUS_INVALID_PARAMETER',
+              49: 'AMT_STATUS_CERTIFICATE_NOT_READY', 2053: 'AMT_STATUS_INVALID_HANDLE', 2068: 'AMT_STATUS_NOT_FOUND'}
+
+
+def status_name(status):
+    return '%d (%s)' % (status, AMT_STATUS.get(status, 'unknown'))
+
+
+def start_configuration_hbased_request(hash_algorithm, cert_hash):
+    """StartConfigurationHBased with the hash of the provisioning leaf certificate (SHA-256 or SHA-384, as rpc-go
+    allows); no host VPN, no DNS suffix list (rpc-go pkg/amt/commands.go passes false, 0, zeros)."""
+    if hash_algorithm not in HASH_LENGTHS:
+        raise MEIError('StartConfigurationHBased takes a SHA-256 or SHA-384 certificate hash, not algorithm %s'
+                       % hash_algorithm)
+    if len(cert_hash) != HASH_LENGTHS[hash_algorithm]:
+        raise MEIError('a %s hash has %d bytes, not %d' % (HASH_ALGORITHMS[hash_algorithm],
+                                                          HASH_LENGTHS[hash_algorithm], len(cert_hash)))
+    payload = (struct.pack('<B', hash_algorithm) + bytes(cert_hash).ljust(CERT_HASH_MAX_LENGTH, b'\x00')
+               + b'\x00' + struct.pack('<I', 0) + b'\x00' * DNS_SUFFIX_LIST_LENGTH)
+    return encode_request(START_CONFIGURATION_HBASED_REQUEST, payload)
+
+
+def decode_start_configuration_hbased(data):
+    """{'status', 'hash_algorithm', 'device_cert_hash'} from the answer. The hash is returned as rpc-go reads it
+    (internal/certs/lmsTls.go decodeAMTCertHash): raw bytes of the algorithm's length, or ASCII hex when the field
+    holds exactly that (newer firmware)."""
+    if len(data) < RESPONSE_HEADER.size:
+        raise MEIError('AMTHI StartConfigurationHBased answer too short (%d bytes)' % len(data))
+    _major, _minor, _reserved, command, _length, status = RESPONSE_HEADER.unpack_from(data)
+    if command != START_CONFIGURATION_HBASED_RESPONSE:
+        raise MEIError('unexpected AMTHI response 0x%08X to StartConfigurationHBased' % command)
+    result = {'status': status, 'hash_algorithm': None, 'device_cert_hash': None}
+    if status != 0:
+        return result
+    body = data[RESPONSE_HEADER.size:]
+    if len(body) < 1 + CERT_HASH_MAX_LENGTH:
+        raise MEIError('StartConfigurationHBased answer carries no certificate hash (%d bytes)' % len(body))
+    algorithm = bytearray(body)[0]
+    raw = bytes(body[1:1 + CERT_HASH_MAX_LENGTH])
+    result['hash_algorithm'] = HASH_ALGORITHMS.get(algorithm, str(algorithm))
+    size = HASH_LENGTHS.get(algorithm)
+    if size is None:
+        raise MEIError('StartConfigurationHBased: the device certificate hash uses %s; only SHA-256 and SHA-384 are '
+                       'known' % result['hash_algorithm'])
+    text = raw.rstrip(b'\x00').strip()
+    if len(text) == 2 * size:
+        try:
+            result['device_cert_hash'] = bytes(bytearray.fromhex(text.decode('ascii')))
+            return result
+        except (UnicodeDecodeError, ValueError):
+            pass
+    result['device_cert_hash'] = raw[:size]
+    return result
+
+
+def stop_configuration_request():
+    return encode_request(STOP_CONFIGURATION_REQUEST)
+
+
+def decode_stop_configuration(data):
+    if len(data) < RESPONSE_HEADER.size:
+        raise MEIError('AMTHI StopConfiguration answer too short (%d bytes)' % len(data))
+    _major, _minor, _reserved, command, _length, status = RESPONSE_HEADER.unpack_from(data)
+    if command != STOP_CONFIGURATION_RESPONSE:
+        raise MEIError('unexpected AMTHI response 0x%08X to StopConfiguration' % command)
+    return status
+
+
+def start_configuration_hbased(device, hash_algorithm, cert_hash, timeout=30):
+    client = MEIClient(device).connect()
+    try:
+        return decode_start_configuration_hbased(client.call(start_configuration_hbased_request(hash_algorithm,
+                                                                                                  cert_hash), timeout))
+    finally:
+        client.close()
+
+
+def stop_configuration(device, timeout=30):
+    """AMT status of StopConfiguration (0: the device is back in pre-provisioning)."""
+    client = MEIClient(device).connect()
+    try:
+        return decode_stop_configuration(client.call(stop_configuration_request(), timeout))
+    finally:
+        client.close()
