@@ -47,30 +47,13 @@ _value:
   elements: dict
 '''
 
-from ansible.module_utils.parsing.convert_bool import boolean
 
-# the host variable -> option mapping of the targets option, kept in one place
-from ansible_collections.oob.amt.plugins.plugin_utils.amt_action import TARGET_VARS
+# what a host's variables make of a device is the targets option's, kept in one place
+from ansible_collections.oob.amt.plugins.plugin_utils.amt_action import device_from_hostvars
 
 
 def fleet_devices(names, hostvars):
-    devices = []
-    for name in names or []:
-        hv = hostvars[name]
-        device = {'name': name}
-        for var in ('amt_host', 'ansible_host'):
-            if var in hv and hv[var]:
-                device['host'] = hv[var]
-                break
-        else:
-            device['host'] = name
-        for var, option in TARGET_VARS:
-            if var in hv and hv[var] is not None:
-                device[option] = hv[var]
-        if 'amt_is_controller' in hv and boolean(hv['amt_is_controller'], strict=False):
-            device['last'] = True
-        devices.append(device)
-    return devices
+    return [device_from_hostvars(name, hostvars[name]) for name in names or []]
 
 
 class FilterModule(object):

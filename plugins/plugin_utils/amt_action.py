@@ -45,23 +45,25 @@ def resolve_targets(pattern, task_vars):
     if inventory is None:
         raise AnsibleError('option targets: the inventory is not available to this task; list the devices in '
                            'option devices instead')
-    devices = []
-    for host in inventory.get_hosts(pattern, ignore_restrictions=True):
-        hv = hostvars[host.name]
-        device = {'name': host.name}
-        for var in ('amt_host', 'ansible_host'):
-            if var in hv and hv[var]:
-                device['host'] = hv[var]
-                break
-        else:
-            device['host'] = host.name
-        for var, option in TARGET_VARS:
-            if var in hv and hv[var] is not None:
-                device[option] = hv[var]
-        if 'amt_is_controller' in hv and boolean(hv['amt_is_controller'], strict=False):
-            device['last'] = True
-        devices.append(device)
-    return devices
+    return [device_from_hostvars(host.name, hostvars[host.name])
+            for host in inventory.get_hosts(pattern, ignore_restrictions=True)]
+
+
+def device_from_hostvars(name, hv):
+    """One fleet device (name, host and the connection options) from an inventory host's variables."""
+    device = {'name': name}
+    for var in ('amt_host', 'ansible_host'):
+        if var in hv and hv[var]:
+            device['host'] = hv[var]
+            break
+    else:
+        device['host'] = name
+    for var, option in TARGET_VARS:
+        if var in hv and hv[var] is not None:
+            device[option] = hv[var]
+    if 'amt_is_controller' in hv and boolean(hv['amt_is_controller'], strict=False):
+        device['last'] = True
+    return device
 
 
 class AmtActionBase(ActionBase):
