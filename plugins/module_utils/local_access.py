@@ -28,8 +28,13 @@ is not loopback gets the ordinary validation options (validate_certs, ca_path, c
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import binascii
 import ipaddress
+import os
+import shutil
 import socket
+import ssl
+import tempfile
 import time
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
@@ -214,6 +219,27 @@ class LocalAccess(object):
             client = _PinOnFirstUse(client, self)
         return client
 
+    def mutual_tls_client(self, username, password, chain, key, answer):
+        """A client on the local TLS port that presents the provisioning chain (leaf first) and key as its TLS client
+        certificate, for Secure Host-Based Configuration, as rpc-go setupACMTLSConfig does. The device certificate
+        is checked against the hash the firmware answered to StartConfigurationHBased over MEI (rpc-go
+        internal/certs/lmsTls.go VerifyLeafCertificate): that binds the TLS peer to the firmware we asked, on top of
+        the local-hop reasoning above. rpc-go also checks the device chain against Intel's ODCA roots; we do not
+        ship those (docs/dev/fidelity.md)."""
+        if answer.get('hash_algorithm') != 'SHA256':
+            raise LocalAccessError('the firmware announced a %s hash of its TLS certificate; this module checks '
+                                   'SHA-256 only' % answer.get('hash_algorithm'),
+                                   operation='connecting with the provisioning certificate')
+        fingerprint = binascii.hexlify(answer['device_cert_hash']).decode('ascii')
+        kw = dict(username=username, password=password, timeout=self.timeout, use_tls=True,
+                  ssl_context=client_certificate_context(chain, key), cert_fingerprint=fingerprint)
+        if self.path == 'mei':
+            host, port = 'localhost', 16993
+            kw['socket_factory'] = self.session.socket_factory
+        else:
+            host, port = self.lms_host, self.lms_tls_port
+        return WsmanClient(host, port=port, **kw)
+
     def local_account(self):
         """(user, password) for pre-provisioning: given, or read over MEI."""
         user, password = self.params.get('local_username'), self.params.get('local_password')
@@ -241,6 +267,30 @@ class LocalAccess(object):
         if self.session is not None:
             self.session.close()
             self.session = None
+
+
+def client_certificate_context(chain, key):
+    """A client SSLContext presenting chain (leaf..root) and key, no server validation (the caller pins the device
+    certificate). ssl loads a client certificate only from a file: the PEM is written to a private temporary
+    directory and removed as soon as it is loaded."""
+    from ansible_collections.oob.amt.plugins.module_utils.formats.certs import serialization
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    directory = tempfile.mkdtemp(prefix='oob-amt-hbc-')
+    path = os.path.join(directory, 'client.pem')
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'wb') as fh:
+            for cert in chain:
+                fh.write(cert.public_bytes(serialization.Encoding.PEM))
+            fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+        ctx.load_cert_chain(path)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+    return ctx
 
 
 class _PinOnFirstUse(object):

@@ -15,6 +15,7 @@ __metaclass__ = type
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
 from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import CONSTRAINTS, OPTIONS, run_provision
 from ansible_collections.oob.amt.plugins.module_utils.device import client_from_params
+from ansible_collections.oob.amt.plugins.module_utils.host import mei as mei_mod
 from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient, MEIError
 from ansible_collections.oob.amt.plugins.module_utils.host.rmcp import presence_ping
 from ansible_collections.oob.amt.plugins.module_utils.inventory_cache import forget_device
@@ -110,32 +111,48 @@ def _predicted(params, access, result):
     return result
 
 
-# ACM where the firmware enforces TLS on local ports (CSME 19 and later). Intel removed AdminSetup from CSME 19
-# (IPS_HostBasedSetupService class reference, quoted in rpc-go issue #355 and the team reference 5.3.4). rpc-go
-# (device-management-toolkit/rpc-go internal/commands/activate/local.go, activateACM -> setupACMTLSConfig and
-# activateACMWithTLS) then takes a different path, keyed on the same "TLS enforced on local ports" flag we read:
-# AMTHI StartConfigurationHBased over MEI with the hash of the provisioning leaf certificate (pkg/pthi), mutual TLS
-# to the local port with the provisioning certificate as the client certificate and the device certificate checked
-# against the hash the firmware returned, then SetAdminAclEntryEx, SetMEBxPassword when the firmware asks (2057),
-# CommitChanges, and StopConfiguration over MEI on failure. No AddNextCertInChain, no AdminSetup. That flow is not
-# implemented here: the module refuses before it changes anything.
-ACM_TLS_ENFORCED = ('Admin Control Mode cannot be activated here: the firmware enforces TLS on local ports (CSME 19 '
-                    'or later), where Intel removed AdminSetup; ACM then needs Secure Host-Based Configuration (MEI '
-                    'StartConfigurationHBased, mutual TLS with the provisioning certificate, CommitChanges), which '
-                    'this module does not implement. Nothing was changed. Activate Client Control Mode '
-                    '(mode: ccm) with this module, or activate ACM with Intel\'s rpc-go (rpc activate -local -acm) '
-                    'and manage the device with this collection afterwards')
+# ACM where the firmware enforces TLS on local ports (CSME 19 and later): Intel removed AdminSetup and
+# UpgradeClientToAdmin there. Activation from pre-provisioning takes Secure Host-Based Configuration
+# (amt/provisioning.py _activate_secure_hbc, after rpc-go internal/commands/activate/local.go); this glue gives it the
+# MEI commands and the mutual-TLS client (SecureHostBased). CCM -> ACM has no such flow in rpc-go: refused before
+# any change.
+UPGRADE_TLS_ENFORCED = ('Admin Control Mode cannot be reached from Client Control Mode here: the firmware enforces '
+                        'TLS on local ports (CSME 19 or later), where Intel removed UpgradeClientToAdmin. Nothing was '
+                        'changed. Unprovision first (state: absent), then activate ACM')
 
 
-def _refuse_acm_without_admin_setup(params, access):
-    """Fail before any change when ACM is asked of firmware that enforces TLS locally and is not in ACM yet."""
+def _refuse_upgrade_without_admin_setup(params, access):
+    """Fail before any change when ACM is asked of a CCM device whose firmware enforces TLS locally."""
     if params['state'] != 'present' or params.get('mode') not in ('acm', 'enterprise'):
         return
     if not (access.state and access.state['tls_enforced_local']):
         return
-    if access.control_mode() == 2:
-        return              # already ACM (activated some other way): the normal path converges the password
-    raise AmtError(ACM_TLS_ENFORCED, operation='activating Admin Control Mode', refusal='admin_setup_removed')
+    if access.control_mode() == 1:
+        raise AmtError(UPGRADE_TLS_ENFORCED, operation='activating Admin Control Mode',
+                       refusal='upgrade_client_to_admin_removed')
+
+
+class SecureHostBased(object):
+    """What Secure Host-Based Configuration needs from the host: the AMTHI commands over MEI and a client with the
+    provisioning certificate on the local TLS port (amt/provisioning.py drives it)."""
+
+    def __init__(self, access):
+        self.access = access
+        self.tls_enforced_local = bool(access.state and access.state['tls_enforced_local'] and access.mei_available)
+        self.status_name = mei_mod.status_name
+
+    def start(self, algorithm, leaf_hash):
+        try:
+            return mei_mod.start_configuration_hbased(self.access.mei_device, algorithm, leaf_hash)
+        except MEIError as err:
+            raise AmtError('StartConfigurationHBased over MEI failed: %s' % err,
+                           operation='starting Secure Host-Based Configuration')
+
+    def client(self, password, chain, key, answer):
+        return self.access.mutual_tls_client('admin', password, chain, key, answer)
+
+    def stop(self):
+        return mei_mod.stop_configuration(self.access.mei_device)
 
 
 def run(client, params, check_mode=False, diff=False):
@@ -146,7 +163,7 @@ def run(client, params, check_mode=False, diff=False):
     try:
         try:
             access.prepare(check_mode=check_mode,
-                           before_change=lambda found: _refuse_acm_without_admin_setup(params, found))
+                           before_change=lambda found: _refuse_upgrade_without_admin_setup(params, found))
         except MEIError as err:
             raise AmtError(str(err), operation='reaching the local AMT interface')
         if check_mode and access.enabled_amt and params['state'] == 'present':
@@ -156,7 +173,8 @@ def run(client, params, check_mode=False, diff=False):
                 # MEI GetControlMode needs no account: 0 = not activated
                 result = run_provision(params, _local_factory(params, access), _admin_factory(params, access),
                                        check_mode=check_mode, diff=diff,
-                                       unauthenticated_state=lambda: 'pre' if access.control_mode() == 0 else None)
+                                       unauthenticated_state=lambda: 'pre' if access.control_mode() == 0 else None,
+                                       secure_hbc=SecureHostBased(access))
             except WsmanConnectionError as err:
                 if access.path == 'lms' and not access.use_tls and access.state is None:
                     # the firmware could not be asked over MEI whether it enforces TLS locally (CSME 19 does)

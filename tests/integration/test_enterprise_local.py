@@ -3,8 +3,8 @@ run) with the zone root trusted on the host-local interface (enterprise_mode_tru
 plain HTTP to LMS does not work:
 
 (a) a CSME 19 device that enforces TLS on local ports: the hash goes in over TLS to the local TLS port; Admin Control
-    Mode is then refused before any change, because CSME 19 removed AdminSetup (the simulator refuses AdminSetup
-    there too, so the refusal is not a client-side guess);
+    Mode then comes by Secure Host-Based Configuration (MEI StartConfigurationHBased, mutual TLS, CommitChanges),
+    because CSME 19 removed AdminSetup (the simulator refuses AdminSetup there, so the old flow cannot pass);
 (b) a host without LMS: the hash and the activation both go over APF channels through the MEI stand-in, to ACM,
     and a re-run changes nothing (the hash step then reads with the admin account).
 
@@ -42,15 +42,16 @@ def fleet():
     from tests.simulator.harness import Simulator, pick_first_address
     first = pick_first_address()
     base = first.rsplit('.', 1)[0]
-    addr = ['%s.%d' % (base, i) for i in range(1, 3)]
+    addr = ['%s.%d' % (base, i) for i in range(1, 4)]
     spec = {'devices': {
         # TLS enforced on local ports. Both take custom hashes over WS-Man: many 16+ parts take them by USB only
         # (test_certificates covers that refusal), and nobody has reported what CSME 19 parts do.
         addr[0]: {'amt_version': CSME19, 'hash_create_allowed': True},
         # no LMS (16.1)
         addr[1]: {'lms': False, 'hash_create_allowed': True},
+        addr[2]: {'amt_version': CSME19},          # CCM Setup + CommitChanges
     }}
-    with Simulator(devices=2, mode='pre', first_address=first, fleet_spec=spec, extra_args=['--mei']) as sim:
+    with Simulator(devices=3, mode='pre', first_address=first, fleet_spec=spec, extra_args=['--mei']) as sim:
         assert sim.addresses == addr
         yield sim
 
@@ -83,14 +84,22 @@ def zone_hash(zone):
         return certificate_hashes(load_certificates(fh.read())[0])['sha256']['hex']
 
 
-def test_csme19_root_over_local_tls_then_acm_refused_honestly(fleet, tmp_path):
+def test_csme19_root_over_local_tls_then_acm_by_secure_host_based_configuration(fleet, tmp_path):
     addr = fleet.addresses[0]
     with pytest.raises(WsmanConnectionError):
         old_hash_step(fleet, addr)                                     # CSME 19 refuses non-TLS locally
+    state = fleet.state(addr)
+    # the firmware itself refuses AdminSetup on CSME 19: the old activation path would not work either
+    client = WsmanClient(addr, port=16991, use_tls=True, validate_certs=False, username=state['local_username'],
+                         password=state['local_password'], timeout=10, retries=0)
+    with pytest.raises(WsmanFault) as fault:
+        client.invoke('IPS_HostBasedSetupService', 'AdminSetup', [('NetAdminPassEncryptionType', 2)])
+    assert 'ActionNotSupported' in '%s %s' % (fault.value.subcode, fault.value.reason)
     zone = str(tmp_path / 'zone')
     make_zone(zone, 'prov.' + fleet.state(addr)['pki_dns_suffix'])
     inv = inventory(tmp_path, fleet, addr, zone)
     run = run_playbook(BOOK, inv, {'provision_become': False})
+    assert run.rc == 0, run.stdout[-3000:]
     hashed = run.task(HASH_TASK, 'pc')
     assert hashed['status'] == 'ok', hashed['result'].get('msg')
     assert hashed['result']['changed']
@@ -99,19 +108,15 @@ def test_csme19_root_over_local_tls_then_acm_refused_honestly(fleet, tmp_path):
     assert len(access['certificate_sha256']) == 64
     state = fleet.state(addr)
     assert zone_hash(zone) in [h['hash'] for h in state['hashes'] if not h['default'] and h['enabled']]
-    activated = run.task(ACTIVATE_TASK, 'pc')
-    assert activated['status'] == 'failed'
-    msg = activated['result']['msg']
-    assert 'AdminSetup' in msg and 'TLS on local ports' in msg and 'mode: ccm' in msg and 'rpc-go' in msg, msg
-    assert activated['result'].get('refusal') == 'admin_setup_removed'
-    assert (state['provisioning_state'], state['control_mode']) == (0, 0)   # nothing changed by the refusal
-    # the firmware itself refuses AdminSetup on CSME 19: the old client path would not have worked either
-    client = WsmanClient(addr, port=16991, use_tls=True, validate_certs=False, username=state['local_username'],
-                         password=state['local_password'], timeout=10, retries=0)
-    with pytest.raises(WsmanFault) as fault:
-        client.invoke('IPS_HostBasedSetupService', 'AdminSetup', [('NetAdminPassEncryptionType', 2)])
-    assert 'ActionNotSupported' in '%s %s' % (fault.value.subcode, fault.value.reason)
-    assert state['local_password'] not in run.stdout and NEW not in run.stdout
+    activated = run.task(ACTIVATE_TASK, 'pc')['result']
+    assert activated['changed'] and activated['actions'] == ['activate ACM (Secure Host-Based Configuration)']
+    assert activated['local_access']['tls'] is True
+    assert (state['provisioning_state'], state['control_mode']) == (2, 2)
+    assert state['mei_log'] == ['StartConfigurationHBased']            # no StopConfiguration: nothing failed
+    again = run_playbook(BOOK, inv, {'provision_become': False})
+    assert again.rc == 0, again.stdout[-3000:]
+    assert [r['task'] for r in again.results if r['result'].get('changed')] == []
+    assert state['local_password'] not in run.stdout + again.stdout and NEW not in run.stdout + again.stdout
 
 
 def test_no_lms_root_and_acm_over_apf(fleet, tmp_path):
@@ -142,9 +147,9 @@ def test_csme19_ccm_setup_is_committed_and_an_interrupted_one_finished(fleet):
     """AMT 19 leaves a device "in provisioning" after Setup until CommitChanges as admin (rpc-go #845): Setup alone
     (what amt_provision sent before) does not activate; amt_provision finishes an interrupted one."""
     from ansible_collections.oob.amt.plugins.module_utils.amt.password import admin_password_hash
-    addr = fleet.addresses[0]
+    addr = fleet.addresses[2]
     state = fleet.state(addr)
-    assert state['provisioning_state'] == 0                              # left so by the ACM refusal above
+    assert state['provisioning_state'] == 0
     local = WsmanClient(addr, port=16991, use_tls=True, validate_certs=False, username=state['local_username'],
                         password=state['local_password'], timeout=10, retries=0)
     local.invoke('IPS_HostBasedSetupService', 'Setup', [('NetAdminPassEncryptionType', 2),

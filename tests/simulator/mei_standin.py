@@ -5,7 +5,8 @@ MEI driver's, as plugins/module_utils/host/heci.py documents: the first datagram
 GUID (what IOCTL_MEI_CONNECT_CLIENT carries), the answer the 16 bytes the ioctl returns (max message
 length, protocol version); then one datagram per MEI message in each direction. Firmware clients:
 
-* AMTHI: GetLocalSystemAccount, GetControlMode (rpc-go pkg/pthi/commands.go layouts)
+* AMTHI: GetLocalSystemAccount, GetControlMode, StartConfigurationHBased, StopConfiguration (rpc-go
+  pkg/pthi/commands.go layouts; state key ``hbc`` while a Secure Host-Based Configuration is open, ``mei_log``)
 * the state-independence ("watchdog") client: IsChangeToAMTEnabled (flags byte: bit 0 transition allowed,
   bit 1 AMT enabled, bit 6 TLS enforced on local ports, bit 7 new interface; rpc-go internal/amt/commands.go)
   and SetAmtOperationalState. AMT 11 and older do not answer (rpc-go cmd/main.go: "wait timeout ... AMT
@@ -56,6 +57,39 @@ def amt_enabled(device):
 def local_tls_enforced(device):
     value = device.state.get('local_tls_enforced')
     return _major(device) >= 19 if value is None else bool(value)
+
+
+def served_certificate_der(device, fleet_ca):
+    """DER of the certificate the device serves on its TLS ports (tests/simulator/classes/tls.py
+    listener_context: the committed one, else the fleet CA's device certificate)."""
+    import base64
+    s = device.state.get('tls') or {}
+    applied = s.get('applied')
+    if applied and applied.get('context'):
+        cert = next((c for c in s.get('certs', []) if c['id'] == applied['context']), None)
+        if cert is not None:
+            return base64.b64decode(cert['der'])
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    with open(fleet_ca.device_cert_path(device.address, device.state.get('hostname')), 'rb') as fh:
+        return x509.load_pem_x509_certificate(fh.read()).public_bytes(serialization.Encoding.DER)
+
+
+def hbc_client_ok(device, chain):
+    """Whether the client certificate chain of a local TLS connection is the provisioning certificate announced
+    with StartConfigurationHBased: the leaf's hash is the announced one and the chain passes the checks AdminSetup's
+    chain gets (classes/provisioning.py verify_chain: root hash an enabled trusted hash, each certificate signed by
+    the next, the setup marker, the DNS suffix). Which of these CSME 19 checks at this point is not published
+    (ours); the reason is kept in the state (hbc_refused) for tests."""
+    import hashlib
+    from tests.simulator.classes.provisioning import verify_chain
+    hbc = device.state.get('hbc') or {}
+    digest = (hashlib.sha384 if hbc.get('algorithm') == 3 else hashlib.sha256)(chain[0]).hexdigest()
+    problem = None if digest == hbc.get('hash') else 'client certificate is not the one announced over MEI'
+    if problem is None:
+        problem = verify_chain(chain, device.state) if len(chain) > 1 else 'client certificate chain has no root'
+    device.state['hbc_refused'] = problem
+    return problem is None
 
 
 def _s(text):
@@ -168,8 +202,39 @@ class MEIStandIn:
             elif command == 0x0400006B:       # GetControlMode
                 mode = int(state.get('control_mode', 0)) if state.get('provisioning_state') == 2 else 0
                 conn.send(struct.pack('<BBHIIII', 1, 1, 0, 0x0480006B, 8, 0, mode))
+            elif command == 0x0400008B:       # StartConfigurationHBased (CSME 19 Secure Host-Based Configuration)
+                status, body = self._start_hbc(device, msg)
+                conn.send(struct.pack('<BBHIII', 1, 1, 0, 0x0480008B, len(body) + 4, status) + body)
+            elif command == 0x0400005E:       # StopConfiguration
+                status = self._stop_configuration(device)
+                conn.send(struct.pack('<BBHIII', 1, 1, 0, 0x0480005E, 4, status))
             else:
                 conn.send(struct.pack('<BBHIII', 1, 1, 0, command | 0x00800000, 4, 1))
+
+    # Secure Host-Based Configuration (rpc-go internal/commands/activate/local.go setupACMTLSConfig): the firmware
+    # remembers the hash of the provisioning leaf certificate and answers the hash of the certificate it serves on
+    # the local TLS port; the mutual-TLS connection that follows is judged in server.py (_hbc_handshake). Status
+    # codes for refusals are ours (pkg/pthi/status.go names them; nobody has published which one firmware uses).
+    def _start_hbc(self, device, msg):
+        state = device.state
+        if len(msg) < 402:
+            return 4, b''                     # AMT_STATUS_INVALID_MESSAGE_LENGTH
+        algorithm = msg[12]
+        size = {2: 32, 3: 48}.get(algorithm)
+        if size is None:
+            return 36, b''                    # AMT_STATUS_INVALID_PARAMETER
+        if not amt_enabled(device) or state.get('provisioning_state') != 0 or not local_tls_enforced(device):
+            return 3, b''                     # AMT_STATUS_INVALID_AMT_MODE
+        served = served_certificate_der(device, self.fleet.ca)
+        self.apply(device, hbc={'algorithm': algorithm, 'hash': msg[13:13 + size].hex()},
+                   mei_log=list(state.get('mei_log') or []) + ['StartConfigurationHBased'])
+        import hashlib
+        return 0, bytes([2]) + hashlib.sha256(served).digest().ljust(64, b'\x00')
+
+    def _stop_configuration(self, device):
+        state = device.state
+        self.apply(device, hbc=None, mei_log=list(state.get('mei_log') or []) + ['StopConfiguration'])
+        return 0 if state.get('provisioning_state') != 2 else 16     # AMT_STATUS_NOT_PERMITTED once provisioned
 
     def _watchdog(self, conn, device):
         while True:

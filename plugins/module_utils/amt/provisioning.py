@@ -28,7 +28,7 @@ from ansible_collections.oob.amt.plugins.module_utils.amt.hashes import list_has
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, OutcomeLost, write_or_reread
 from ansible_collections.oob.amt.plugins.module_utils.amt.password import (
     admin_password_digest_raw, admin_password_hash, check_password)
-from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanAuthError, WsmanError
+from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanAuthError, WsmanError, WsmanReturnValueError
 
 NETWORK_TABLE = ('supported: host static + AMT static, host DHCP + AMT DHCP; '
                  'not supported: host static + AMT DHCP, host DHCP + AMT static')
@@ -232,10 +232,11 @@ def mode_for(value):
 
 
 def run_provision(params, local_factory, admin_factory, check_mode=False, diff=False, sleep=time.sleep,
-                  unauthenticated_state=None):
+                  unauthenticated_state=None, secure_hbc=None):
     """local_factory(): client on the host-local interface (local account); admin_factory(password): admin client;
     unauthenticated_state(): the provisioning state the device tells without an account ('pre', 'in', 'post'), or
-    None when it cannot be read (state=absent reads it first)."""
+    None when it cannot be read (state=absent reads it first); secure_hbc: the host's SecureHostBased access
+    (MEI + mutual TLS) when the firmware enforces TLS on local ports, else None (see uses_secure_hbc)."""
     result = {'changed': False, 'actions': []}
     if params['state'] == 'absent':
         return _unprovision(params, admin_factory, check_mode, diff, result, sleep, unauthenticated_state)
@@ -264,6 +265,8 @@ def run_provision(params, local_factory, admin_factory, check_mode=False, diff=F
                 _commit_activation(params, local, admin_factory, result)
         elif before['provisioning_state'] == 'post':
             _converge_provisioned(params, mode, before, plan, local, admin_factory, check_mode, result)
+        elif uses_secure_hbc(mode, secure_hbc):
+            _activate_secure_hbc(params, before, plan, local, secure_hbc, check_mode, result, admin_factory)
         else:
             _activate(params, mode, before, plan, local, check_mode, result, admin_factory)
         after = before
@@ -339,6 +342,114 @@ def _activate(params, mode, before, plan, local, check_mode, result, admin_facto
                           describe=_describe_state)
     _warn_lost(result, out)
     result['activation_seconds'] = round(time.time() - started, 3)
+
+
+# -- Admin Control Mode where the firmware enforces TLS on local ports (CSME 19) ----------------------------------
+# Intel removed AdminSetup from CSME 19 (IPS_HostBasedSetupService class reference, quoted in rpc-go issue #355).
+# rpc-go (device-management-toolkit/rpc-go, 2026-08, internal/commands/activate/local.go: activateACM ->
+# setupACMTLSConfig, activateACMWithTLS, setupMEBxAndCommit, stopConfigOnFailure) then does Secure Host-Based
+# Configuration, keyed on the same "TLS enforced on local ports" flag: AMTHI StartConfigurationHBased over MEI with
+# the hash of the provisioning leaf certificate (SHA-256 or SHA-384 by the certificate's signature hash), mutual TLS
+# to the local port with the provisioning chain as client certificate and the device certificate checked against
+# the hash the firmware answered (internal/certs/lmsTls.go VerifyLeafCertificate), AMT_GeneralSettings for the
+# realm, AMT_AuthorizationService.SetAdminAclEntryEx (admin, base64 MD5(admin:realm:password); go-wsman-messages
+# pkg/wsman/amt/authorization), AMT_SetupAndConfigurationService.CommitChanges, and StopConfiguration over MEI when
+# it fails. Differences: we run the pre-flight checks first (rpc-go does not in this path), send StopConfiguration on
+# any failure after the start (rpc-go only around CommitChanges), do not retry the start, and do not handle 2057
+# (the firmware asking for a MEBx password: rpc-go then sets the MEBx password to the AMT password); that is
+# reported, after StopConfiguration.
+HBC_ACTION = 'activate ACM (Secure Host-Based Configuration)'
+HBC_DATA_MISSING = 2057
+
+
+def uses_secure_hbc(mode, secure_hbc):
+    """The one place the activation flow is chosen: ACM on firmware that enforces TLS locally."""
+    return mode is ACM and secure_hbc is not None and bool(secure_hbc.tls_enforced_local)
+
+
+def hbc_leaf_hash(leaf):
+    """(AMTHI hash algorithm, digest of the leaf DER) as rpc-go startSecureHostBasedConfiguration picks them: by the
+    leaf's signature hash, SHA-256 or SHA-384 only."""
+    algorithm = getattr(leaf.signature_hash_algorithm, 'name', None)
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    if algorithm == 'sha256':
+        digest = hashes.Hash(hashes.SHA256())
+        code = 2
+    elif algorithm == 'sha384':
+        digest = hashes.Hash(hashes.SHA384())
+        code = 3
+    else:
+        raise ProvisionError('the provisioning certificate is signed with %s; Secure Host-Based Configuration takes '
+                             'SHA-256 or SHA-384 certificates only' % (algorithm or 'an unknown hash'))
+    digest.update(der)
+    return code, digest.finalize()
+
+
+def _activate_secure_hbc(params, before, plan, local, secure, check_mode, result, admin_factory):
+    ACM.check(params, before, plan, local, check_mode, result)
+    algorithm, leaf_hash = hbc_leaf_hash(plan['chain'][0])
+    result['changed'] = True
+    result['actions'].append(HBC_ACTION)
+    if check_mode:
+        return
+    started = time.time()
+    answer = secure.start(algorithm, leaf_hash)
+    if answer['status'] != 0:
+        raise ProvisionError('the firmware refused StartConfigurationHBased over MEI (AMT status %s); nothing was '
+                             'changed. The device must be unprovisioned, AMT enabled, and the firmware enforce TLS '
+                             'locally' % secure.status_name(answer['status']), refusal='hbc_start_refused')
+    step = 'connecting with the provisioning certificate (mutual TLS)'
+    try:
+        client = secure.client(params['admin_password'], plan['chain'], plan['key'], answer)
+        try:
+            # the first request opens the mutual-TLS connection: a refusal of the certificate shows up here
+            realm = client.get('AMT_GeneralSettings').get('DigestRealm') or before['realm']
+            step = 'SetAdminAclEntryEx (the admin password)'
+            digest = base64.b64encode(admin_password_digest_raw(realm, params['admin_password'])).decode()
+            client.invoke('AMT_AuthorizationService', 'SetAdminAclEntryEx',
+                          [('Username', 'admin'), ('DigestPassword', digest)])
+            step = 'CommitChanges'
+            client.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', [])
+        finally:
+            client.close()
+    except (WsmanError, AmtError) as err:
+        if step == 'CommitChanges' and not isinstance(err, WsmanReturnValueError):
+            # rpc-go commitActivation: the commit restarts the local port stack and may cut its own answer; the
+            # device state decides
+            try:
+                found = _state_as_admin(params, admin_factory)
+            except (WsmanError, AmtError):
+                found = None
+            if found and found['provisioning_state'] == 'post' and found['control_mode'] == ACM.name:
+                result.setdefault('warnings', []).append(
+                    'the answer to CommitChanges was lost (%s); the device reports ACM, so the activation went '
+                    'through' % err)
+                result['activation_seconds'] = round(time.time() - started, 3)
+                return
+        raise ProvisionError(_hbc_failure(secure, step, err), refusal='hbc_failed', step=step)
+    result['activation_seconds'] = round(time.time() - started, 3)
+
+
+def _hbc_failure(secure, step, err):
+    why = str(err)
+    if step.startswith('connecting') and isinstance(err, WsmanError) and not isinstance(err, WsmanReturnValueError):
+        why = err.reason + (' (the firmware did not accept the provisioning certificate as TLS client certificate, '
+                            'or its own certificate did not match the hash it announced over MEI: check that the '
+                            'root CA hash of the chain is trusted by the device and that the certificate domain is '
+                            'in the device PKI DNS suffix; do not override dns_suffix unless the device has it)')
+    elif isinstance(err, WsmanReturnValueError) and err.return_value == HBC_DATA_MISSING:
+        why += (' (2057: the firmware asks for a MEBx password first, which this module does not set yet; rpc-go '
+                'sets it with SetMEBxPassword)')
+    try:
+        status = secure.stop()
+        stopped = ('StopConfiguration was sent over MEI (AMT status %s): the device is back in pre-provisioning '
+                   'and nothing stays changed' % secure.status_name(status)) if status == 0 else (
+            'StopConfiguration over MEI answered AMT status %s: read the device state (amt_info) before retrying'
+            % secure.status_name(status))
+    except Exception as stop_err:   # the report must still say what failed first
+        stopped = 'StopConfiguration over MEI failed too (%s): read the device state before retrying' % stop_err
+    return 'Admin Control Mode activation (Secure Host-Based Configuration) failed at %s: %s. %s' % (step, why,
+                                                                                                    stopped)
 
 
 # AMT 19: host-based Setup leaves the device "in provisioning" until CommitChanges, sent as admin ("Starting AMT

@@ -67,6 +67,17 @@ class SetupAndConfigurationService(ClassHandler):
 
     def method_CommitChanges(self, device, params, ctx):
         s = device.state
+        hbc = s.get('hbc') if getattr(ctx, 'hbc', False) else None
+        if hbc:
+            # CSME 19 Secure Host-Based Configuration (rpc-go activateACMWithTLS): CommitChanges on the mutual-TLS
+            # connection, after SetAdminAclEntryEx, moves the device to ACM. Without the password first the answer
+            # is ours (1); rpc-go knows 2057 when firmware wants a MEBx password, not modelled here.
+            if not hbc.get('admin_ha1'):
+                return {'ReturnValue': 1}
+            from tests.simulator.classes.provisioning import _provision
+            _provision(device, hbc['admin_ha1'], mode=1, control=2)
+            s['hbc'] = None
+            return {'ReturnValue': 0}
         if s['provisioning_state'] == 1 and s.get('admin_ha1') and ctx.username != s.get('local_username'):
             s['provisioning_state'] = 2     # Setup on AMT 19 completes here (firmware.setup_needs_commit)
         return {'ReturnValue': 0}

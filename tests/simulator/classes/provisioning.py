@@ -199,7 +199,8 @@ class AuthorizationService(ClassHandler):
                  'SystemCreationClassName': 'CIM_ComputerSystem', 'SystemName': 'Intel(r) AMT'}]
 
     def method_SetAdminAclEntryEx(self, device, params, ctx):
-        if device.state['provisioning_state'] != 2:
+        hbc = device.state.get('hbc') if getattr(ctx, 'hbc', False) else None
+        if device.state['provisioning_state'] != 2 and not hbc:
             return {'ReturnValue': 32}
         if (params.get('Username') or '') != device.state['admin_username']:
             return {'ReturnValue': 36}
@@ -209,5 +210,10 @@ class AuthorizationService(ClassHandler):
             return {'ReturnValue': 36}
         if len(raw) != 16:
             return {'ReturnValue': 36}
+        if hbc:
+            # Secure Host-Based Configuration (CSME 19): the password waits for CommitChanges (core.py); a
+            # StopConfiguration over MEI drops it with the rest (mei_standin)
+            device.state['hbc'] = dict(hbc, admin_ha1=raw.hex())
+            return {'ReturnValue': 0}
         device.state['admin_ha1'] = raw.hex()
         return {'ReturnValue': 0}

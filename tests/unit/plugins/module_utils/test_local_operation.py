@@ -1,7 +1,8 @@
 """The decisions around LocalAccess that need no device: which account a module uses on the host-local interface
-(local_access.local_account_or_admin), what local_operation adds to an operation, and amt_provision's refusal of
-ACM where the firmware enforces TLS locally (provision._refuse_acm_without_admin_setup), which must come before any
-change."""
+(local_access.local_account_or_admin), what local_operation adds to an operation, and amt_provision's choice for
+ACM where the firmware enforces TLS locally: Secure Host-Based Configuration from pre-provisioning
+(amt/provisioning.uses_secure_hbc), a refusal before any change for CCM -> ACM
+(provision._refuse_upgrade_without_admin_setup)."""
 import pytest
 
 from ansible_collections.oob.amt.plugins.module_utils import provision
@@ -64,19 +65,26 @@ def test_local_operation_adds_the_local_options_and_stays_off_the_controller():
         op.prepare({'interface': 'local', 'lms_port': 0, 'lms_tls_port': 16993})
 
 
-@pytest.mark.parametrize('mode_option,tls,control,refused', [
-    ('acm', True, 0, True), ('enterprise', True, 1, True),        # CSME 19: activation or CCM -> ACM upgrade
-    ('acm', True, 2, False),                                     # already ACM: converge as usual
-    ('acm', False, 0, False), ('acm', None, 0, False),            # flag clear or unknown: AdminSetup is tried
-    ('ccm', True, 0, False),                                     # CCM works there
+@pytest.mark.parametrize('mode_option,tls,control,outcome', [
+    ('acm', True, 0, 'hbc'),                                     # CSME 19 activation: Secure Host-Based Configuration
+    ('enterprise', True, 1, 'refused'),                          # CSME 19 CCM -> ACM: UpgradeClientToAdmin removed
+    ('acm', True, 2, 'usual'),                                   # already ACM: converge as usual
+    ('acm', False, 0, 'usual'), ('acm', None, 0, 'usual'),        # flag clear or unknown: AdminSetup is tried
+    ('ccm', True, 0, 'usual'),                                   # CCM works there
 ])
-def test_acm_refused_where_tls_is_enforced_locally(mode_option, tls, control, refused):
+def test_acm_flow_where_tls_is_enforced_locally(mode_option, tls, control, outcome):
+    from ansible_collections.oob.amt.plugins.module_utils.amt import provisioning
     params = {'state': 'present', 'mode': mode_option}
     access = FakeAccess(control, tls_enforced=tls)
-    if refused:
+    access.mei_available = True
+    if outcome == 'refused':
         with pytest.raises(AmtError) as err:
-            provision._refuse_acm_without_admin_setup(params, access)
-        assert 'AdminSetup' in err.value.msg and 'Nothing was changed' in err.value.msg
-        assert err.value.details['refusal'] == 'admin_setup_removed'
-    else:
-        provision._refuse_acm_without_admin_setup(params, access)
+            provision._refuse_upgrade_without_admin_setup(params, access)
+        assert 'UpgradeClientToAdmin' in err.value.msg and 'Nothing was changed' in err.value.msg
+        assert err.value.details['refusal'] == 'upgrade_client_to_admin_removed'
+        return
+    provision._refuse_upgrade_without_admin_setup(params, access)
+    mode = provisioning.mode_for(mode_option)
+    chosen = provisioning.uses_secure_hbc(mode, provision.SecureHostBased(access))
+    # the choice applies to activation only: a device already in ACM (control 2) is converged before it matters
+    assert chosen is (outcome == 'hbc' or (control == 2 and bool(tls)))
