@@ -113,10 +113,14 @@ attributes:
     description: Provisioning state and control mode before and after (never secrets).
     support: full
 notes:
-  - CSME 19 and later removed AdminSetup; Intel's agent rpc-go activates ACM there with Secure Host-Based
-    Configuration (MEI C(StartConfigurationHBased), mutual TLS with the provisioning certificate, C(CommitChanges)),
-    which this module does not implement. When the firmware says over MEI that it enforces TLS on local ports (the
-    flag rpc-go keys this on) and the device is not in ACM yet, V(acm) fails before anything is changed and says so.
+  - CSME 19 and later removed AdminSetup. When the firmware says over MEI that it enforces TLS on local ports (the
+    flag Intel's agent rpc-go keys this on), V(acm) activates as rpc-go does there, by Secure Host-Based
+    Configuration - MEI C(StartConfigurationHBased) with the hash of the provisioning leaf certificate, mutual TLS to
+    the local TLS port presenting the provisioning chain (the device certificate checked against the hash the
+    firmware announced), C(SetAdminAclEntryEx), C(CommitChanges) - after the same pre-flight checks; if a step after
+    the start fails, C(StopConfiguration) goes out over MEI and the device stays unprovisioned. A firmware asking for
+    a MEBx password first (2057) is reported, not handled. CCM to ACM (C(UpgradeClientToAdmin), also removed) fails
+    before anything is changed: unprovision first.
     Client Control Mode activation (C(Setup)) works there, over TLS as the firmware demands; AMT 19 leaves the device
     in provisioning after C(Setup) until C(CommitChanges), which the module then sends as admin (as rpc-go does), and
     a device left so by an interrupted run is finished on the next one.
