@@ -120,7 +120,7 @@ notes:
     firmware announced), C(SetAdminAclEntryEx), C(CommitChanges) - after the same pre-flight checks; if a step after
     the start fails, C(StopConfiguration) goes out over MEI and the device stays unprovisioned. A firmware asking for
     a MEBx password first (2057) is reported, not handled. CCM to ACM (C(UpgradeClientToAdmin), also removed) fails
-    before anything is changed: unprovision first.
+    before anything is changed; unprovision first.
     Client Control Mode activation (C(Setup)) works there, over TLS as the firmware demands; AMT 19 leaves the device
     in provisioning after C(Setup) until C(CommitChanges), which the module then sends as admin (as rpc-go does), and
     a device left so by an interrupted run is finished on the next one.

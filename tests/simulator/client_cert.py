@@ -40,7 +40,7 @@ def _lib():
 def request_any_client_certificate(ctx):
     """Make a server SSLContext ask for a client certificate and accept whatever comes (checked later)."""
     ctx.verify_mode = ssl.CERT_OPTIONAL
-    libssl, _ = _lib()
+    libssl = _lib()[0]
     ssl_ctx = ctypes.c_void_p.from_address(id(ctx) + _HEAD).value
     libssl.SSL_CTX_set_verify(ssl_ctx, 1, _ACCEPT)          # SSL_VERIFY_PEER, no FAIL_IF_NO_PEER_CERT
     return ctx

@@ -412,7 +412,7 @@ def _activate_secure_hbc(params, before, plan, local, secure, check_mode, result
             client.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', [])
         finally:
             client.close()
-    except (WsmanError, AmtError) as err:
+    except (WsmanError, AmtError, OSError, ValueError) as err:
         if step == 'CommitChanges' and not isinstance(err, WsmanReturnValueError):
             # rpc-go commitActivation: the commit restarts the local port stack and may cut its own answer; the
             # device state decides
@@ -448,8 +448,8 @@ def _hbc_failure(secure, step, err):
             % secure.status_name(status))
     except Exception as stop_err:   # the report must still say what failed first
         stopped = 'StopConfiguration over MEI failed too (%s): read the device state before retrying' % stop_err
-    return 'Admin Control Mode activation (Secure Host-Based Configuration) failed at %s: %s. %s' % (step, why,
-                                                                                                    stopped)
+    return ('Admin Control Mode activation (Secure Host-Based Configuration) failed at %s: %s. %s'
+            % (step, why, stopped))
 
 
 # AMT 19: host-based Setup leaves the device "in provisioning" until CommitChanges, sent as admin ("Starting AMT

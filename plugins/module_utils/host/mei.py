@@ -189,8 +189,8 @@ def start_configuration_hbased_request(hash_algorithm, cert_hash):
         raise MEIError('StartConfigurationHBased takes a SHA-256 or SHA-384 certificate hash, not algorithm %s'
                        % hash_algorithm)
     if len(cert_hash) != HASH_LENGTHS[hash_algorithm]:
-        raise MEIError('a %s hash has %d bytes, not %d' % (HASH_ALGORITHMS[hash_algorithm],
-                                                          HASH_LENGTHS[hash_algorithm], len(cert_hash)))
+        raise MEIError('a %s hash has %d bytes, not %d'
+                       % (HASH_ALGORITHMS[hash_algorithm], HASH_LENGTHS[hash_algorithm], len(cert_hash)))
     payload = (struct.pack('<B', hash_algorithm) + bytes(cert_hash).ljust(CERT_HASH_MAX_LENGTH, b'\x00')
                + b'\x00' + struct.pack('<I', 0) + b'\x00' * DNS_SUFFIX_LIST_LENGTH)
     return encode_request(START_CONFIGURATION_HBASED_REQUEST, payload)
@@ -245,8 +245,8 @@ def decode_stop_configuration(data):
 def start_configuration_hbased(device, hash_algorithm, cert_hash, timeout=30):
     client = MEIClient(device).connect()
     try:
-        return decode_start_configuration_hbased(client.call(start_configuration_hbased_request(hash_algorithm,
-                                                                                                  cert_hash), timeout))
+        request = start_configuration_hbased_request(hash_algorithm, cert_hash)
+        return decode_start_configuration_hbased(client.call(request, timeout))
     finally:
         client.close()
 
