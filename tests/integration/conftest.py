@@ -9,7 +9,8 @@ changes, the secrets check in three modes, every module example) no longer queue
 Work units are handed out longest first (durations.json: CPU seconds per test, setup to teardown, measured on
 2026-11-29; a test not listed counts as the median), so the last unit to finish is a short one. Every worker
 picks its own loopback addresses (tests/simulator/harness.py, pick_first_address), so the same module fixture may
-run on two workers at once without a clash. This only orders and groups tests: what each test runs and asserts is unchanged.
+run on two workers at once without a clash. This only orders and groups tests: what each test runs and asserts
+is unchanged.
 
 How: the workers collect; each writes the unit of every test (its file, or the test itself) to a file the
 controller named (OOB_AMT_XDIST_UNITS), and the controller's scheduler (pytest_xdist_make_scheduler, a
