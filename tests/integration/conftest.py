@@ -23,8 +23,6 @@ import os
 import shutil
 import tempfile
 
-import pytest
-
 _DURATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'durations.json')
 _SHARED_SCOPES = {'module', 'class', 'package'}
 _UNITS_ENV = 'OOB_AMT_XDIST_UNITS'
