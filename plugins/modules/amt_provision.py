@@ -118,8 +118,9 @@ notes:
     Configuration - MEI C(StartConfigurationHBased) with the hash of the provisioning leaf certificate, mutual TLS to
     the local TLS port presenting the provisioning chain (the device certificate checked against the hash the
     firmware announced), C(SetAdminAclEntryEx), C(CommitChanges) - after the same pre-flight checks; if a step after
-    the start fails, C(StopConfiguration) goes out over MEI and the device stays unprovisioned. A firmware asking for
-    a MEBx password first (2057) is reported, not handled. CCM to ACM (C(UpgradeClientToAdmin), also removed) fails
+    the start fails, C(StopConfiguration) goes out over MEI and the device stays unprovisioned. When the firmware
+    asks for a MEBx password first (C(CommitChanges) answers 2057), the MEBx password is set to O(admin_password)
+    as rpc-go does (an action and a warning in the result). CCM to ACM (C(UpgradeClientToAdmin), also removed) fails
     before anything is changed; unprovision first.
     Client Control Mode activation (C(Setup)) works there, over TLS as the firmware demands; AMT 19 leaves the device
     in provisioning after C(Setup) until C(CommitChanges), which the module then sends as admin (as rpc-go does), and

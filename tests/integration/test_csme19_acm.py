@@ -25,13 +25,14 @@ def fleet():
     from tests.simulator.harness import Simulator, pick_first_address
     first = pick_first_address()
     base = first.rsplit('.', 1)[0]
-    addr = ['%s.%d' % (base, i) for i in range(1, 4)]
+    addr = ['%s.%d' % (base, i) for i in range(1, 5)]
     spec = {'devices': {
         addr[0]: {'amt_version': CSME19},                   # TLS enforced on local ports, LMS listening
         addr[1]: {'amt_version': CSME19, 'lms': False},     # no LMS: mutual TLS inside an APF channel over MEI
         addr[2]: {'amt_version': CSME19},                   # the failures
+        addr[3]: {'amt_version': CSME19, 'mebx_password_required': True},     # CommitChanges answers 2057 first
     }}
-    with Simulator(devices=3, mode='pre', first_address=first, fleet_spec=spec, extra_args=['--mei']) as sim:
+    with Simulator(devices=4, mode='pre', first_address=first, fleet_spec=spec, extra_args=['--mei']) as sim:
         assert sim.addresses == addr
         yield sim
 
@@ -125,3 +126,19 @@ def test_certificate_refused_by_the_firmware_stops_the_configuration(fleet, tmp_
     r = activate(fleet, addr, good)
     assert r['_status'] == 'ok', r.get('msg')
     assert (fleet.state(addr)['provisioning_state'], fleet.state(addr)['control_mode']) == (2, 2)
+
+
+def test_mebx_password_asked_for_by_the_firmware(fleet, tmp_path):
+    """CommitChanges answers 2057 (PT_STATUS_DATA_MISSING) until a MEBx password is set: SetMEBxPassword with the
+    admin password, then CommitChanges again (rpc-go setupMEBxAndCommit), shown as an action and a warning."""
+    addr = fleet.addresses[3]
+    zone = zone_for(tmp_path, fleet, addr)
+    trust(fleet, addr, zone)
+    r = activate(fleet, addr, zone)
+    assert r['_status'] == 'ok', r.get('msg')
+    assert r['actions'] == ['activate ACM (Secure Host-Based Configuration)',
+                            'set the MEBx password to the admin password (SetMEBxPassword; the firmware asked: 2057)']
+    assert any('MEBx' in w for w in r.get('warnings') or [])
+    state = fleet.state(addr)
+    assert (state['provisioning_state'], state['control_mode']) == (2, 2) and state['mebx_password'] == NEW
+    assert state['mei_log'] == ['StartConfigurationHBased']

@@ -354,12 +354,15 @@ def _activate(params, mode, before, plan, local, check_mode, result, admin_facto
 # the hash the firmware answered (internal/certs/lmsTls.go VerifyLeafCertificate), AMT_GeneralSettings for the
 # realm, AMT_AuthorizationService.SetAdminAclEntryEx (admin, base64 MD5(admin:realm:password); go-wsman-messages
 # pkg/wsman/amt/authorization), AMT_SetupAndConfigurationService.CommitChanges, and StopConfiguration over MEI when
-# it fails. Differences: we run the pre-flight checks first (rpc-go does not in this path), send StopConfiguration on
-# any failure after the start (rpc-go only around CommitChanges), do not retry the start, and do not handle 2057
-# (the firmware asking for a MEBx password: rpc-go then sets the MEBx password to the AMT password); that is
-# reported, after StopConfiguration.
+# it fails. When CommitChanges answers 2057 (PT_STATUS_DATA_MISSING: the firmware wants a MEBx password), the MEBx
+# password is set to the admin password with AMT_SetupAndConfigurationService.SetMEBxPassword (go-wsman-messages
+# pkg/wsman/amt/setupandconfiguration SetMEBXPassword) and CommitChanges repeated, rpc-go's first retry; that is
+# an action and a warning in the result. Differences: we run the pre-flight checks first (rpc-go does not in this
+# path), send StopConfiguration on any failure after the start (rpc-go only around CommitChanges), do not retry the
+# start, and do not prompt for another MEBx password (rpc-go's second retry).
 HBC_ACTION = 'activate ACM (Secure Host-Based Configuration)'
 HBC_DATA_MISSING = 2057
+HBC_MEBX_ACTION = 'set the MEBx password to the admin password (SetMEBxPassword; the firmware asked: 2057)'
 
 
 def uses_secure_hbc(mode, secure_hbc):
@@ -409,7 +412,21 @@ def _activate_secure_hbc(params, before, plan, local, secure, check_mode, result
             client.invoke('AMT_AuthorizationService', 'SetAdminAclEntryEx',
                           [('Username', 'admin'), ('DigestPassword', digest)])
             step = 'CommitChanges'
-            client.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', [])
+            try:
+                client.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', [])
+            except WsmanReturnValueError as err:
+                if err.return_value != HBC_DATA_MISSING:
+                    raise
+                # rpc-go setupMEBxAndCommit without a MEBx password: set it to the AMT password, commit again
+                step = 'SetMEBxPassword (the firmware asked for a MEBx password: 2057)'
+                client.invoke('AMT_SetupAndConfigurationService', 'SetMEBxPassword',
+                              [('Password', params['admin_password'])])
+                result['actions'].append(HBC_MEBX_ACTION)
+                result.setdefault('warnings', []).append(
+                    'the firmware asked for a MEBx password before CommitChanges (2057): it was set to the new '
+                    'admin password, as rpc-go does; change it in MEBx if it must differ')
+                step = 'CommitChanges'
+                client.invoke('AMT_SetupAndConfigurationService', 'CommitChanges', [])
         finally:
             client.close()
     except (WsmanError, AmtError, OSError, ValueError) as err:
@@ -437,9 +454,8 @@ def _hbc_failure(secure, step, err):
                             'or its own certificate did not match the hash it announced over MEI: check that the '
                             'root CA hash of the chain is trusted by the device and that the certificate domain is '
                             'in the device PKI DNS suffix; do not override dns_suffix unless the device has it)')
-    elif isinstance(err, WsmanReturnValueError) and err.return_value == HBC_DATA_MISSING:
-        why += (' (2057: the firmware asks for a MEBx password first, which this module does not set yet; rpc-go '
-                'sets it with SetMEBxPassword)')
+    elif step.startswith('SetMEBxPassword'):
+        why += ' (the MEBx password is set to the admin password: it must meet the MEBx password rules)'
     try:
         status = secure.stop()
         stopped = ('StopConfiguration was sent over MEI (AMT status %s): the device is back in pre-provisioning '

@@ -71,15 +71,33 @@ class SetupAndConfigurationService(ClassHandler):
         if hbc:
             # CSME 19 Secure Host-Based Configuration (rpc-go activateACMWithTLS): CommitChanges on the mutual-TLS
             # connection, after SetAdminAclEntryEx, moves the device to ACM. Without the password first the answer
-            # is ours (1); rpc-go knows 2057 when firmware wants a MEBx password, not modelled here.
+            # is ours (1); 2057 (a MEBx password wanted, as rpc-go expects) with the state key mebx_password_required.
             if not hbc.get('admin_ha1'):
                 return {'ReturnValue': 1}
+            if s.get('mebx_password_required') and not hbc.get('mebx_password'):
+                return {'ReturnValue': 2057}     # PT_STATUS_DATA_MISSING, as rpc-go expects (state key ours)
             from tests.simulator.classes.provisioning import _provision
             _provision(device, hbc['admin_ha1'], mode=1, control=2)
+            if hbc.get('mebx_password'):
+                s['mebx_password'] = hbc['mebx_password']
             s['hbc'] = None
             return {'ReturnValue': 0}
         if s['provisioning_state'] == 1 and s.get('admin_ha1') and ctx.username != s.get('local_username'):
             s['provisioning_state'] = 2     # Setup on AMT 19 completes here (firmware.setup_needs_commit)
+        return {'ReturnValue': 0}
+
+    def method_SetMEBxPassword(self, device, params, ctx):
+        # go-wsman-messages setupandconfiguration SetMEBXPassword: Password in clear; ReturnValues PT_STATUS_SUCCESS,
+        # INTERNAL_ERROR, NOT_PERMITTED (16), INVALID_PASSWORD (2054). Accepted here in an open Secure Host-Based
+        # Configuration only (elsewhere the answer is ours: 16).
+        s = device.state
+        hbc = s.get('hbc') if getattr(ctx, 'hbc', False) else None
+        if not hbc:
+            return {'ReturnValue': 16}
+        password = params.get('Password') or ''
+        if not 8 <= len(password) <= 32:
+            return {'ReturnValue': 2054}
+        s['hbc'] = dict(hbc, mebx_password=password)
         return {'ReturnValue': 0}
 
     def method_Unprovision(self, device, params, ctx):

@@ -320,7 +320,9 @@ class SetupAndConfigurationService(core.SetupAndConfigurationService):
     """CommitChanges applies the pending TLS configuration (and drops the connection when TLS changed)."""
 
     def method_CommitChanges(self, device, params, ctx):
-        super().method_CommitChanges(device, params, ctx)      # completes an AMT 19 Setup (core.py)
+        answer = super().method_CommitChanges(device, params, ctx)      # completes an AMT 19 Setup (core.py)
+        if answer.get('ReturnValue'):
+            return answer                     # refused there (CSME 19 Secure Host-Based Configuration)
         s = tls_state(device)
         wanted = {'context': s['context'], 'remote': dict(s['settings']['remote']),
                   'local': dict(s['settings']['local'])}

@@ -123,17 +123,37 @@ def test_refused_start_changes_nothing_and_sends_no_stop():
     assert secure.stopped == 0 and secure.client_.calls == []
 
 
-@pytest.mark.parametrize('method,step', [('SetAdminAclEntryEx', 'SetAdminAclEntryEx'),
-                                         ('CommitChanges', 'CommitChanges')])
-def test_failure_after_the_start_sends_stop(method, step):
-    error = WsmanReturnValueError('%s returned 2057' % method, method=method, return_value=2057)
-    secure = FakeSecure(client=FakeClient(fail={method: error}))
+@pytest.mark.parametrize('method,value', [('SetAdminAclEntryEx', 36), ('CommitChanges', 1),
+                                          ('SetMEBxPassword', 2054)])
+def test_failure_after_the_start_sends_stop(method, value):
+    error = WsmanReturnValueError('%s returned %d' % (method, value), method=method, return_value=value)
+    fail = {method: error}
+    if method == 'SetMEBxPassword':
+        fail['CommitChanges'] = WsmanReturnValueError('2057', method='CommitChanges', return_value=2057)
+    secure = FakeSecure(client=FakeClient(fail=fail))
     with pytest.raises(provisioning.ProvisionError) as err:
         run(secure)
-    assert secure.stopped == 1 and step in err.value.details['step']
+    assert secure.stopped == 1 and method in err.value.details['step']
     assert 'StopConfiguration was sent' in err.value.msg and 'back in pre-provisioning' in err.value.msg
-    if method == 'CommitChanges':
-        assert 'MEBx password' in err.value.msg
+    if method == 'SetMEBxPassword':
+        assert 'MEBx password rules' in err.value.msg
+
+
+def test_data_missing_sets_the_mebx_password_and_commits_again():
+    class Once(FakeClient):
+        def invoke(self, cls, method, params=None):
+            if method == 'CommitChanges' and not any(c[0] == 'SetMEBxPassword' for c in self.calls if c != cls
+                                                     and isinstance(c, tuple)):
+                self.calls.append((method, params))
+                raise WsmanReturnValueError('2057', method=method, return_value=2057)
+            return FakeClient.invoke(self, cls, method, params)
+    secure = FakeSecure(client=Once())
+    result, _cert = run(secure)
+    assert [c[0] for c in secure.client_.calls[1:]] == ['SetAdminAclEntryEx', 'CommitChanges', 'SetMEBxPassword',
+                                                        'CommitChanges']
+    assert secure.client_.calls[3] == ('SetMEBxPassword', [('Password', PASSWORD)])
+    assert result['actions'] == [provisioning.HBC_ACTION, provisioning.HBC_MEBX_ACTION] and secure.stopped == 0
+    assert 'MEBx' in result['warnings'][0]
 
 
 def test_lost_commit_answer_decided_by_the_device_state():
