@@ -71,7 +71,10 @@ def _known_variables(playbook):
     with open(os.path.join(REPO, playbook)) as fh:
         text = fh.read()
     known = set(re.findall(r'\b([a-z_][a-z0-9_]*)\b', text))
-    for role in re.findall(r'role:\s*oob\.amt\.(\w+)', text):
+    # roles: [oob.amt.x] / - role: oob.amt.x / include_role name: oob.amt.x
+    for role in set(re.findall(r'\boob\.amt\.(\w+)', text)):
+        if not os.path.isdir(os.path.join(REPO, 'roles', role)):
+            continue
         with open(os.path.join(REPO, 'roles', role, 'meta', 'argument_specs.yml')) as fh:
             known |= set(yaml.safe_load(fh)['argument_specs']['main']['options'])
     return known
