@@ -67,6 +67,9 @@ options:
   fleet_workers:
     description:
       - Fleet path. At most this many devices are contacted at the same time.
+      - From 100 devices the work is split over one process per CPU core (at most 4, never more than this
+        number), each with its share of these workers, so the client code is not held to one core. A process
+        that dies fails its devices that had not reported, with the outcome unknown.
     type: int
     default: 50
   max_fail_percentage:

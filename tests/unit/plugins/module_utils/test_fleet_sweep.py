@@ -1,11 +1,13 @@
 """The fleet executor (module_utils/fleet.py, through device.execute) and the connect pass (host/sweep.py)."""
 import json
+import os
 import socket
 import threading
 import time
 
 import pytest
 
+from ansible_collections.oob.amt.plugins.module_utils import fleet
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
 from ansible_collections.oob.amt.plugins.module_utils.device import argument_spec, execute
 from ansible_collections.oob.amt.plugins.module_utils.host.sweep import connect_sweep
@@ -82,6 +84,45 @@ def test_check_mode_reaches_every_device_and_per_device_password():
     assert sorted(seen) == [('192.0.2.1', True, 'Other-pw1!'), ('192.0.2.2', True, 'S3cret-pw!')]
     assert '(check mode)' in result['msg'] and sorted(result['fleet']) == ['192.0.2.1', '192.0.2.2']
     assert 'Other-pw1!' not in json.dumps(result) and 'S3cret-pw!' not in json.dumps(result)
+
+
+def test_large_fleet_is_split_over_processes_each_device_once(monkeypatch):
+    monkeypatch.setattr(fleet.os, 'cpu_count', lambda: 2)
+    parent = os.getpid()
+
+    def run(client, params, check_mode=False, diff=False):
+        return {'changed': check_mode, 'pid': os.getpid(), 'seen_host': client.host}
+    devices = _devices(150)
+    result, _w = execute(_op(run), dict(BASE, devices=devices, fleet_workers=8), check_mode=True)
+    assert list(result['fleet']) == [d['name'] for d in devices]           # every device, once, in order
+    assert all(e['seen_host'] == e['host'] for e in result['fleet'].values())
+    pids = set(e['pid'] for e in result['fleet'].values())
+    assert parent in pids and len(pids) == 2                                   # this process and one child
+    assert result['fleet_summary']['changed'] == 150 and not result.get('failed')
+
+
+def test_a_child_that_dies_fails_its_devices_with_the_outcome_unknown(monkeypatch):
+    monkeypatch.setattr(fleet.os, 'cpu_count', lambda: 2)
+    parent = os.getpid()
+
+    def run(client, params, check_mode=False, diff=False):
+        if client.host == '192.0.2.2' and os.getpid() != parent:   # device index 1: the child's share
+            os._exit(3)
+        return {'changed': False}
+    devices = _devices(120)
+    result, _w = execute(_op(run), dict(BASE, devices=devices, fleet_workers=2))
+    assert list(result['fleet']) == [d['name'] for d in devices]
+    failed = set(result['failed_devices'])
+    assert 'pc1' in failed and 'pc0' not in failed and result['failed']
+    assert 'ended unexpectedly' in result['fleet']['pc1']['msg'] and 'outcome is unknown' in result['fleet']['pc1']['msg']
+    # the child had 60 devices and 1 worker: the ones after pc1 never ran and are failed too, none is lost
+    assert failed <= set('pc%d' % i for i in range(1, 120, 2))
+
+
+def test_small_fleet_stays_in_this_process(monkeypatch):
+    monkeypatch.setattr(fleet.os, 'cpu_count', lambda: 8)
+    assert fleet._processes(99, 50) == 1 and fleet._processes(100, 50) == 2 and fleet._processes(5000, 50) == 4
+    assert fleet._processes(5000, 1) == 1                                      # never more processes than workers
 
 
 def test_bad_fleet_input_refused_before_contact():
