@@ -75,6 +75,31 @@ def fleet():
         yield sim
 
 
+def run_sliced_jobs(fleet, tmp_path, prefix, playbook, slices, extravars):
+    """Run the slices concurrently through ansible-runner, as AWX runs a sliced job; every slice must succeed."""
+    runs = {}
+
+    def job(number):
+        private = tmp_path / ('%s%d' % (prefix, number))
+        private.mkdir()
+        runs[number] = ansible_runner.run(
+            private_data_dir=str(private), playbook=playbook,
+            inventory=inventory_script(tmp_path / ('%s%d.py' % (prefix, number)), slices[number - 1]),
+            extravars=extravars,
+            envvars={'ANSIBLE_COLLECTIONS_PATH': os.path.join(REPO, '.collections'),
+                     'PATH': os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ.get('PATH', ''),
+                     'AMT_PASSWORD': fleet.admin_password},      # as an AWX credential injects it
+            quiet=True, suppress_env_files=True)
+    threads = [threading.Thread(target=job, args=(n,)) for n in range(1, len(slices) + 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for number, run in sorted(runs.items()):
+        assert run.status == 'successful' and run.rc == 0, (number, run.stdout.read()[-3000:])
+    return runs
+
+
 def test_sliced_fleet_job_handles_every_device_once(fleet, tmp_path, monkeypatch):
     # ansible-runner finds ansible-playbook on PATH, as in an execution environment
     monkeypatch.setenv('PATH', os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ.get('PATH', ''))
@@ -83,33 +108,16 @@ def test_sliced_fleet_job_handles_every_device_once(fleet, tmp_path, monkeypatch
     for i, addr in enumerate(fleet.addresses):
         fleet.patch(addr, power_state=8 if i % 2 else 2, redirection_session=False)
     fleet.clear_log()
-    slices, seen, runs = [], [], {}
+    slices, seen = [], []
     for number in range(1, SLICES + 1):
         data, names = awx_slice(listing, number, SLICES)
         slices.append(data)
         seen += names
     assert sorted(seen) == sorted(listing['_meta']['hostvars'])        # the slices partition the inventory
-    playbook = os.path.join(REPO, 'playbooks', 'power.yml')
-
-    def job(number):
-        private = tmp_path / ('slice%d' % number)
-        private.mkdir()
-        runs[number] = ansible_runner.run(
-            private_data_dir=str(private), playbook=playbook,
-            inventory=inventory_script(tmp_path / ('slice%d.py' % number), slices[number - 1]),
-            extravars={'power_state': 'on', 'power_fleet': True},
-            envvars={'ANSIBLE_COLLECTIONS_PATH': os.path.join(REPO, '.collections'),
-                     'PATH': os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ.get('PATH', ''),
-                     'AMT_PASSWORD': fleet.admin_password},      # as an AWX credential injects it
-            quiet=True, suppress_env_files=True)
-    threads = [threading.Thread(target=job, args=(n,)) for n in range(1, SLICES + 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    runs = run_sliced_jobs(fleet, tmp_path, 'slice', os.path.join(REPO, 'playbooks', 'power.yml'), slices,
+                           {'power_state': 'on', 'power_fleet': True})
     fleet_results = []
-    for number, run in sorted(runs.items()):
-        assert run.status == 'successful' and run.rc == 0, (number, run.stdout.read()[-3000:])
+    for _number, run in sorted(runs.items()):
         for event in run.events:
             data = event.get('event_data', {})
             if event.get('event') == 'runner_on_ok' and data.get('task') == 'Set the power state of every device':
@@ -139,32 +147,14 @@ def test_sliced_schedule_job_writes_every_device_once(fleet, tmp_path, monkeypat
     for addr in fleet.addresses:
         fleet.patch(addr, alarms=[])
     fleet.clear_log()
-    playbook = os.path.join(REPO, 'playbooks', 'power_schedule.yml')
     entries = [{'name': 'morning', 'action': 'on', 'time': '07:00', 'timezone': 'UTC'}]
-    runs = {}
-
-    def job(number):
-        data, _names = awx_slice(listing, number, SLICES)
-        private = tmp_path / ('sched%d' % number)
-        private.mkdir()
-        runs[number] = ansible_runner.run(
-            private_data_dir=str(private), playbook=playbook,
-            inventory=inventory_script(tmp_path / ('sched%d.py' % number), data),
-            extravars={'power_targets': 'all', 'power_schedule_entries': entries,
-                       'power_schedule_controller_backend': 'none', 'power_schedule_fleet': True,
-                       'power_schedule_fleet_workers': 50, 'power_schedule_max_fail_percentage': 0},
-            envvars={'ANSIBLE_COLLECTIONS_PATH': os.path.join(REPO, '.collections'),
-                     'PATH': os.path.join(REPO, '.venv', 'bin') + os.pathsep + os.environ.get('PATH', ''),
-                     'AMT_PASSWORD': fleet.admin_password},
-            quiet=True, suppress_env_files=True)
-    threads = [threading.Thread(target=job, args=(n,)) for n in range(1, SLICES + 1)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    slices = [awx_slice(listing, number, SLICES)[0] for number in range(1, SLICES + 1)]
+    runs = run_sliced_jobs(fleet, tmp_path, 'sched', os.path.join(REPO, 'playbooks', 'power_schedule.yml'), slices,
+                           {'power_targets': 'all', 'power_schedule_entries': entries,
+                            'power_schedule_controller_backend': 'none', 'power_schedule_fleet': True,
+                            'power_schedule_fleet_workers': 50, 'power_schedule_max_fail_percentage': 0})
     written = []
-    for number, run in sorted(runs.items()):
-        assert run.status == 'successful' and run.rc == 0, (number, run.stdout.read()[-3000:])
+    for _number, run in sorted(runs.items()):
         for event in run.events:
             data = event.get('event_data', {})
             if event.get('event') == 'runner_on_ok' and (data.get('task') or '').startswith('Write power-on entries'):
