@@ -272,12 +272,14 @@ class LocalAccess(object):
 def client_certificate_context(chain, key):
     """A client SSLContext presenting chain (leaf..root) and key, no server validation (the caller pins the device
     certificate). ssl loads a client certificate only from a file: the PEM is written to a private temporary
-    directory and removed as soon as it is loaded."""
+    directory and removed as soon as it is loaded; the key in it is encrypted with a one-time password that
+    never leaves this process, so the file never holds the provisioning key in the clear."""
     from ansible_collections.oob.amt.plugins.module_utils.formats.certs import serialization
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    one_time = binascii.hexlify(os.urandom(32))
     directory = tempfile.mkdtemp(prefix='oob-amt-hbc-')
     path = os.path.join(directory, 'client.pem')
     try:
@@ -286,8 +288,8 @@ def client_certificate_context(chain, key):
             for cert in chain:
                 fh.write(cert.public_bytes(serialization.Encoding.PEM))
             fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-        ctx.load_cert_chain(path)
+                                       serialization.BestAvailableEncryption(one_time)))
+        ctx.load_cert_chain(path, password=one_time)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
     return ctx
