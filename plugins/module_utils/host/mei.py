@@ -43,13 +43,19 @@ def _cstring(raw):
     return raw.split(b'\x00', 1)[0].decode('ascii', 'replace')
 
 
+def _amthi_status(data, expected_command, name, minimum=0):
+    """The status of an AMTHI answer after its header is checked (length, response code); raises MEIError."""
+    if len(data) < RESPONSE_HEADER.size + minimum:
+        raise MEIError('AMTHI %s answer too short (%d bytes)' % (name, len(data)))
+    _major, _minor, _reserved, command, _length, status = RESPONSE_HEADER.unpack_from(data)
+    if command != expected_command:
+        raise MEIError('unexpected AMTHI response 0x%08X to %s' % (command, name))
+    return status
+
+
 def decode_local_system_account(data):
     """(username, password) from a GetLocalSystemAccount response; raises MEIError."""
-    if len(data) < RESPONSE_HEADER.size:
-        raise MEIError('AMTHI response too short (%d bytes)' % len(data))
-    major, minor, _reserved, command, length, status = RESPONSE_HEADER.unpack_from(data)
-    if command != GET_LOCAL_SYSTEM_ACCOUNT_RESPONSE:
-        raise MEIError('unexpected AMTHI response 0x%08X to GetLocalSystemAccount' % command)
+    status = _amthi_status(data, GET_LOCAL_SYSTEM_ACCOUNT_RESPONSE, 'GetLocalSystemAccount')
     if status != 0:
         raise MEIError('GetLocalSystemAccount failed with AMT status %d' % status)
     body = data[RESPONSE_HEADER.size:]
@@ -93,11 +99,7 @@ class MEIClient(object):
 
 
 def decode_control_mode(data):
-    if len(data) < RESPONSE_HEADER.size + 4:
-        raise MEIError('AMTHI GetControlMode answer too short (%d bytes)' % len(data))
-    _major, _minor, _reserved, command, _length, status = RESPONSE_HEADER.unpack_from(data)
-    if command != GET_CONTROL_MODE_RESPONSE:
-        raise MEIError('unexpected AMTHI response 0x%08X to GetControlMode' % command)
+    status = _amthi_status(data, GET_CONTROL_MODE_RESPONSE, 'GetControlMode', minimum=4)
     if status != 0:
         raise MEIError('GetControlMode failed with AMT status %d' % status)
     return struct.unpack_from('<I', data, RESPONSE_HEADER.size)[0]
@@ -200,11 +202,7 @@ def decode_start_configuration_hbased(data):
     """{'status', 'hash_algorithm', 'device_cert_hash'} from the answer. The hash is returned as rpc-go reads it
     (internal/certs/lmsTls.go decodeAMTCertHash): raw bytes of the algorithm's length, or ASCII hex when the field
     holds exactly that (newer firmware)."""
-    if len(data) < RESPONSE_HEADER.size:
-        raise MEIError('AMTHI StartConfigurationHBased answer too short (%d bytes)' % len(data))
-    _major, _minor, _reserved, command, _length, status = RESPONSE_HEADER.unpack_from(data)
-    if command != START_CONFIGURATION_HBASED_RESPONSE:
-        raise MEIError('unexpected AMTHI response 0x%08X to StartConfigurationHBased' % command)
+    status = _amthi_status(data, START_CONFIGURATION_HBASED_RESPONSE, 'StartConfigurationHBased')
     result = {'status': status, 'hash_algorithm': None, 'device_cert_hash': None}
     if status != 0:
         return result
@@ -234,12 +232,7 @@ def stop_configuration_request():
 
 
 def decode_stop_configuration(data):
-    if len(data) < RESPONSE_HEADER.size:
-        raise MEIError('AMTHI StopConfiguration answer too short (%d bytes)' % len(data))
-    _major, _minor, _reserved, command, _length, status = RESPONSE_HEADER.unpack_from(data)
-    if command != STOP_CONFIGURATION_RESPONSE:
-        raise MEIError('unexpected AMTHI response 0x%08X to StopConfiguration' % command)
-    return status
+    return _amthi_status(data, STOP_CONFIGURATION_RESPONSE, 'StopConfiguration')
 
 
 def start_configuration_hbased(device, hash_algorithm, cert_hash, timeout=30):
