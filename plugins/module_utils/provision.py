@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError, Operation
-from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import CONSTRAINTS, OPTIONS, run_provision
+from ansible_collections.oob.amt.plugins.module_utils.amt.provisioning import ACM, CONSTRAINTS, OPTIONS, mode_for, run_provision
 from ansible_collections.oob.amt.plugins.module_utils.device import client_from_params
 from ansible_collections.oob.amt.plugins.module_utils.host import mei as mei_mod
 from ansible_collections.oob.amt.plugins.module_utils.host.mei import MEIClient, MEIError
@@ -101,7 +101,7 @@ def _admin_factory(params, access):
 def _predicted(params, access, result):
     """Check mode with AMT disabled: the device cannot be read before it is enabled; MEI tells the mode."""
     mode = access.control_mode()
-    wanted = 'acm' if params.get('mode') in ('acm', 'enterprise') else 'ccm'
+    wanted = mode_for(params.get('mode')).name
     result['before'] = {'provisioning_state': 'pre' if not mode else 'post',
                         'control_mode': {0: 'none', 1: 'ccm', 2: 'acm'}.get(mode, 'unknown')}
     if not mode:
@@ -123,7 +123,7 @@ UPGRADE_TLS_ENFORCED = ('Admin Control Mode cannot be reached from Client Contro
 
 def _refuse_upgrade_without_admin_setup(params, access):
     """Fail before any change when ACM is asked of a CCM device whose firmware enforces TLS locally."""
-    if params['state'] != 'present' or params.get('mode') not in ('acm', 'enterprise'):
+    if params['state'] != 'present' or mode_for(params.get('mode')) is not ACM:
         return
     if not (access.state and access.state['tls_enforced_local']):
         return

@@ -112,8 +112,8 @@ attributes:
     support: full
 notes:
   - The session lives as long as the task runs; run the module with a local connection (or C(delegate_to)
-    the controller), where the image is. It has no controller-side action path, which would save a fraction of
-    a second against a session of seconds to minutes.
+    the controller), where the image is. With a local connection it runs inside the controller's worker process
+    like the other device modules (no module process is started).
   - AMT serves one storage redirection session at a time; a second console gets a busy refusal.
   - In Client Control Mode the firmware may require user consent on the host for redirection boots
     (M(oob.amt.amt_consent)).

@@ -70,6 +70,7 @@ class AmtActionBase(ActionBase):
     """Subclasses set OPERATION, the module's Operation (module_utils/amt/*.py)."""
 
     TRANSFERS_FILES = False
+    _supports_async = True
     _requires_connection = False
     OPERATION = None
 
@@ -83,8 +84,14 @@ class AmtActionBase(ActionBase):
 
     def _as_module(self, task_vars):
         self._requires_connection = True
-        return self._execute_module(module_name=self._task.resolved_action or self._task.action,
-                                    module_args=self._task.args, task_vars=task_vars)
+        # async (a SOL capture beside a media boot, a power change with a long wait) runs the module in
+        # Ansible's async wrapper, as the normal action does: the worker process cannot outlive the task
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        result = self._execute_module(module_name=self._task.resolved_action or self._task.action,
+                                      module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async)
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
 
     def _validate(self):
         """(params, error message) the way AnsibleModule validates, with the same first message."""
@@ -116,7 +123,7 @@ class AmtActionBase(ActionBase):
         error = self._fleet_targets(task_vars)
         if error:
             return dict(failed=True, msg=error)
-        if not self._local_connection(task_vars):
+        if self._task.async_val or not self._local_connection(task_vars):
             return self._as_module(task_vars)
         result = super(AmtActionBase, self).run(tmp, task_vars)
         params, error = self._validate()

@@ -126,3 +126,22 @@ def test_other_hosts_unaffected_by_one_failure(fleet):
     assert result(run)['changed'] is True
     failed = result(run, 'dev1')
     assert failed['_status'] == 'failed' and bad in failed['msg'] and 'HTTP 500' in failed['msg']
+
+
+def test_async_task_runs_the_module_in_the_async_wrapper(fleet, tmp_path):
+    """async/poll on a device module (a long wait, a SOL capture beside a media boot): the controller-side path
+    cannot outlive its task, so the module runs in Ansible's async wrapper and reports like a normal run."""
+    addr = fleet.addresses[0]
+    set_power(fleet, addr, 2)
+    playbook = tmp_path / 'async.yml'
+    playbook.write_text(
+        '- hosts: all\n  gather_facts: false\n  tasks:\n'
+        '    - name: Power\n      oob.amt.amt_power:\n        host: "{{ amt_host }}"\n'
+        '        password: "{{ amt_password }}"\n        ca_path: "{{ amt_ca_path }}"\n        state: "off"\n'
+        '      async: 60\n      poll: 1\n')
+    run = run_playbook(str(playbook), fleet.inventory)
+    assert run.rc == 0, run.stdout[-3000:]
+    res = result(run)
+    assert res['changed'] is True and res['requested']['value'] == 8, res
+    assert res.get('finished') == 1 and res.get('ansible_job_id'), res
+    assert fleet.state(addr)['power_state'] == 8

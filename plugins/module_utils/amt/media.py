@@ -190,7 +190,7 @@ def run_media(client, params, check_mode=False, diff=False):
 # Runs as a plain module: the session lasts seconds to minutes, so the controller-side action path (which saves
 # a module process per quick WS-Man task) buys nothing; with a local connection the module runs on the controller
 # anyway, where the image is.
-OPERATION = Operation(OPTIONS, run_media, prepare=prepare, controller_side=lambda params: False,
+OPERATION = Operation(OPTIONS, run_media, prepare=prepare,
                       name=lambda params: 'boot from %s over storage redirection' % params['image'])
 
 __all__ = ['OPERATION', 'OPTIONS', 'prepare', 'run_media', 'MediaError', 'check_redirection']

@@ -183,7 +183,6 @@ def run_sol(client, params, check_mode=False, diff=False):
     return result
 
 
-OPERATION = Operation(OPTIONS, run_sol, name=lambda params: 'Serial-over-LAN capture', prepare=prepare,
-                      controller_side=lambda params: False)
+OPERATION = Operation(OPTIONS, run_sol, name=lambda params: 'Serial-over-LAN capture', prepare=prepare)
 
 __all__ = ['OPERATION', 'OPTIONS', 'prepare', 'run_sol', 'SolError', 'console_text']
