@@ -395,6 +395,6 @@ def local_operation(operation):
     options.update(ACCOUNT_OPTIONS)
     return Operation(options, run, operation.name, prepare=prepare, needs_device=needs_device,
                      own_clients=operation.own_clients, target=operation.target, on_failure=operation.on_failure,
-                     controller_side=lambda params: not _is_local(params) and operation.controller_side(params),
+                     controller_side=operation.controller_side,
                      constraints=operation.constraints, needs_cryptography=operation.needs_cryptography,
                      fleet=operation.fleet)

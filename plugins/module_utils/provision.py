@@ -212,12 +212,6 @@ def forget(params, check_mode):
     return {'forgotten_in': changed}, warnings
 
 
-def controller_side(params):
-    """Only unprovisioning a device on the network runs in the controller's process. Activation speaks to the
-    MEI device and the Local Manageability Service of the host the task runs on, as the become user: the module."""
-    return params['state'] == 'absent' and bool(params.get('host'))
-
-
 OPERATION = Operation(OPTIONS, run, name=lambda params: 'provisioning (%s)' % params['state'], prepare=prepare,
-                      own_clients=True, target=target, on_failure=forget, controller_side=controller_side,
+                      own_clients=True, target=target, on_failure=forget,
                       constraints=CONSTRAINTS)
