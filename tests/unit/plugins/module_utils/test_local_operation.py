@@ -51,13 +51,14 @@ def test_unreadable_local_account_names_the_fix():
     assert 'local_username' in err.value.msg and 'become' in err.value.msg
 
 
-def test_local_operation_adds_the_local_options_and_stays_off_the_controller():
+def test_local_operation_adds_the_local_options_and_keeps_the_controller_side_path():
     op = local_operation(HASHES)
     for option in ('interface', 'lms_host', 'lms_port', 'lms_tls_port', 'local_transport', 'local_tls', 'mei_device',
                    'local_username', 'local_password'):
         assert option in op.options
     assert op.options['local_password'].get('no_log') is True and op.options['interface']['default'] == 'network'
-    assert op.controller_side({'interface': 'local'}) is False
+    # on a local connection without become the worker is on the host whose MEI/LMS it speaks to
+    assert op.controller_side({'interface': 'local'}) is True
     assert op.controller_side({'interface': 'network'}) is True
     assert op.needs_device({'interface': 'local', 'host': None}) is False
     assert op.needs_device({'interface': 'network', 'host': '10.0.0.5'}) is True
