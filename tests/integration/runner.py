@@ -1,8 +1,13 @@
 """Run ansible-playbook against the simulator and collect per-task results as JSON."""
+import atexit
 import json
 import os
+import select
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOKS = os.path.join(REPO, 'tests', 'integration', 'playbooks')
@@ -82,7 +87,7 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
     })
     environment.update(env or {})
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=environment, cwd=REPO, timeout=900, check=False)
+        proc = _execute(cmd, environment)
     finally:
         if vars_file:
             os.unlink(vars_file)
@@ -92,3 +97,88 @@ def run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=Fa
             results.append(json.loads(line))
     os.unlink(results_path)
     return PlaybookResult(proc, results)
+
+
+TIMEOUT = 900
+# One fork server (playbook_server.py) per ansible configuration environment, in this test process; a run that
+# finds it busy (another thread) or a fifth environment, or OOB_AMT_TEST_FORKSERVER=0, starts ansible-playbook.
+_SERVERS = {}
+_SERVER_LOCK = threading.Lock()
+MAX_SERVERS = 4
+
+
+def _config_key(environment):
+    return tuple(sorted((k, v) for k, v in environment.items() if k.startswith('ANSIBLE_') or k == 'HOME'))
+
+
+class _PlaybookServer:
+    def __init__(self, environment):
+        self.proc = subprocess.Popen([sys.executable, '-m', 'tests.integration.playbook_server'], cwd=REPO,
+                                     env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def _answer(self, timeout=None):
+        if timeout is not None and not select.select([self.proc.stdout], [], [], timeout)[0]:
+            return None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError('the playbook fork server exited (rc %s)' % self.proc.poll())
+        return json.loads(line)
+
+    def run(self, cmd, environment, timeout):
+        out = tempfile.NamedTemporaryFile(prefix='ap-out-', delete=False)
+        err = tempfile.NamedTemporaryFile(prefix='ap-err-', delete=False)
+        out.close()
+        err.close()
+        try:
+            self.proc.stdin.write(json.dumps({'argv': cmd, 'env': environment, 'cwd': REPO,
+                                              'stdout': out.name, 'stderr': err.name}) + '\n')
+            self.proc.stdin.flush()
+            pid = self._answer()['pid']
+            answer = self._answer(timeout)
+            if answer is None:
+                os.killpg(pid, signal.SIGKILL)
+                self._answer()
+                raise subprocess.TimeoutExpired(cmd, timeout)
+            with open(out.name, errors='replace') as fh_out, open(err.name, errors='replace') as fh_err:
+                return subprocess.CompletedProcess(cmd, answer['rc'], fh_out.read(), fh_err.read())
+        finally:
+            os.unlink(out.name)
+            os.unlink(err.name)
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except Exception:   # pylint: disable=broad-except
+            self.proc.kill()
+
+
+def _close_servers():
+    for server in _SERVERS.values():
+        server.close()
+    _SERVERS.clear()
+
+
+atexit.register(_close_servers)
+
+
+def run_cli(cmd, env, timeout=TIMEOUT):
+    """subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout) for ansible-playbook
+    and ansible-inventory, through this process's fork server when it can take the run."""
+    return _execute(cmd, env, timeout)
+
+
+def _execute(cmd, environment, timeout=TIMEOUT):
+    if os.path.basename(cmd[0]) in ('ansible-playbook', 'ansible-inventory') and \
+            os.environ.get('OOB_AMT_TEST_FORKSERVER', '1') != '0' and _SERVER_LOCK.acquire(blocking=False):
+        try:
+            key = _config_key(environment)
+            server = _SERVERS.get(key)
+            if server is None and len(_SERVERS) < MAX_SERVERS:
+                server = _SERVERS[key] = _PlaybookServer(environment)
+            if server is not None:
+                return server.run(cmd, environment, timeout)
+        finally:
+            _SERVER_LOCK.release()
+    return subprocess.run(cmd, capture_output=True, text=True, env=environment, cwd=REPO, timeout=timeout,
+                          check=False)

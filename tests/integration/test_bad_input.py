@@ -5,7 +5,6 @@ One playbook run (playbooks/bad_input.yml, only bad tasks, each module against i
 batch of ansible-inventory runs; every case then checks its own result and the request log of its device."""
 import datetime
 import os
-import subprocess
 import tempfile
 
 import pytest
@@ -16,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from tests.integration.runner import PLAYBOOKS, REPO, inventory_for, run_playbook
+from tests.integration.runner import PLAYBOOKS, REPO, inventory_for, run_cli, run_playbook
 
 DEVICE_MODULES = ('amt_info', 'amt_power', 'amt_boot', 'amt_alarm', 'amt_hash', 'amt_provision')
 MODULES = DEVICE_MODULES + ('amt_mgmtcert', 'amt_usb_setupbin', 'amt_usb_setupbin_info', 'amt_reconcile')
@@ -268,8 +267,7 @@ def inventory_runs(sim):
         path = os.path.join(tempfile.mkdtemp(dir=sim.state_dir), 'bad.amt.yml')
         with open(path, 'w') as fh:
             yaml.safe_dump(cfg, fh)
-        proc = subprocess.run([os.path.join(REPO, '.venv', 'bin', 'ansible-inventory'), '-i', path, '--list'],
-                              capture_output=True, text=True, env=env, check=False, timeout=120)
+        proc = run_cli([os.path.join(REPO, '.venv', 'bin', 'ansible-inventory'), '-i', path, '--list'], env, timeout=120)
         return proc
     results = {}
     for case in INVENTORY_CASES:      # one at a time: the request log tells which case reached a device

@@ -3,13 +3,12 @@ inventory plugin (issue 13). Every test here failed before the transport moved t
 and discovery stopped losing addresses."""
 import json
 import os
-import subprocess
 import tempfile
 
 import pytest
 import yaml
 
-from tests.integration.runner import REPO, run_playbook
+from tests.integration.runner import REPO, run_cli, run_playbook
 
 TIMEOUT = 3
 FAILING = ['slow_status', 'slow_headers', 'slow_chunks', 'slow_body', 'close_after_write', 'no_qop', 'stale_loop',
@@ -117,8 +116,7 @@ def test_slow_drip_task_fails_within_timeout_plus_one_second(lab, scenario):
 def inventory(path, *args, password='P@ssw0rd'):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, '.collections'),
                ANSIBLE_INVENTORY_ENABLED='oob.amt.amt', AMT_PASSWORD=password)
-    return subprocess.run([os.path.join(REPO, '.venv', 'bin', 'ansible-inventory'), '-i', path] + list(args),
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    return run_cli([os.path.join(REPO, '.venv', 'bin', 'ansible-inventory'), '-i', path] + list(args), env, timeout=300)
 
 
 def write_config(lab, **options):

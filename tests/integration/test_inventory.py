@@ -1,13 +1,12 @@
 """The oob.amt.amt inventory plugin against a simulated /24 with closed, non-AMT, slow, silent and locked addresses."""
 import json
 import os
-import subprocess
 import tempfile
 
 import pytest
 import yaml
 
-from tests.integration.runner import REPO
+from tests.integration.runner import REPO, run_cli
 
 
 @pytest.fixture(scope='module')
@@ -57,8 +56,7 @@ def inventory(path, *args, password='P@ssw0rd'):
     env.pop('AMT_PASSWORD', None)
     if password:
         env['AMT_PASSWORD'] = password
-    proc = subprocess.run([os.path.join(REPO, '.venv', 'bin', 'ansible-inventory'), '-i', path] + list(args),
-                          capture_output=True, text=True, env=env, check=False, timeout=120)
+    proc = run_cli([os.path.join(REPO, '.venv', 'bin', 'ansible-inventory'), '-i', path] + list(args), env, timeout=120)
     return proc
 
 

@@ -1,0 +1,98 @@
+"""Fork server for the integration tests' ansible-playbook and ansible-inventory runs (tests only).
+
+The suite runs ansible-playbook about 270 times; each run spent about 0.6 s of CPU importing ansible-core, Jinja2,
+PyYAML and the libraries the collection loads before doing anything. This process imports them once, then forks a
+child per run that executes exactly what the ansible-playbook script executes (ansible.cli.playbook.main) with the
+run's arguments, environment, working directory and output files.
+
+ansible-core reads its configuration (ansible.constants) at import time, so a server only serves runs whose
+configuration environment (every ANSIBLE_* variable, HOME) is the one it was started with: runner.py keeps one
+server per such environment and falls back to a plain subprocess for anything else.
+
+Protocol, one JSON object per line: request {"argv", "env", "cwd", "stdout", "stderr"}; answers {"pid"}, then
+{"rc"} (the exit code; -N for a signal) once the child has exited.
+"""
+import importlib
+import json
+import os
+import sys
+import traceback
+
+# Imported once in the server; what ansible-playbook and the collection's action plugins load anyway.
+PRELOAD = ('ansible.cli.playbook', 'ansible.cli.inventory', 'ansible.executor.playbook_executor', 'ansible.executor.task_executor',
+           'ansible.executor.process.worker', 'ansible.plugins.strategy.linear', 'ansible.plugins.callback.default',
+           'ansible.plugins.action', 'ansible.plugins.connection.local', 'jinja2', 'yaml', 'urllib3', 'lxml.etree',
+           'cryptography.x509', 'cryptography.hazmat.primitives.asymmetric.rsa',
+           'cryptography.hazmat.primitives.serialization.pkcs12')
+
+
+# the console scripts this server can stand in for, and the module whose main() each runs
+CLIS = {'ansible-playbook': 'ansible.cli.playbook', 'ansible-inventory': 'ansible.cli.inventory'}
+
+
+def _preload():
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+
+
+def _run_child(request):
+    """In the forked child: become the ansible-playbook process of this request; never returns."""
+    code = 250
+    try:
+        os.setpgrp()             # the runner kills the whole group (workers, module processes) on a timeout
+        os.chdir(request['cwd'])
+        os.environ.clear()
+        os.environ.update(request['env'])
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for fd, path in ((1, request['stdout']), (2, request['stderr'])):
+            target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(target, fd)
+            os.close(target)
+        sys.argv = list(request['argv'])
+        main = importlib.import_module(CLIS[os.path.basename(sys.argv[0])]).main
+        try:
+            main(sys.argv)
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:       # pylint: disable=broad-except
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:   # pylint: disable=broad-except
+                pass
+        os._exit(code)          # no atexit: the server's local temporary directory is not the child's to remove
+
+
+def serve(control_in, control_out):
+    _preload()
+    for line in control_in:
+        request = json.loads(line)
+        control_out.flush()
+        pid = os.fork()
+        if pid == 0:
+            control_in.close()
+            control_out.close()
+            _run_child(request)
+        control_out.write(json.dumps({'pid': pid}) + '\n')
+        control_out.flush()
+        _, status = os.waitpid(pid, 0)
+        control_out.write(json.dumps({'rc': os.waitstatus_to_exitcode(status)}) + '\n')
+        control_out.flush()
+
+
+if __name__ == '__main__':
+    # the control channel moves off fds 0 and 1, which each child points at /dev/null and its output file
+    control_in = os.fdopen(os.dup(0), 'r')
+    control_out = os.fdopen(os.dup(1), 'w')
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    sys.stdout = os.fdopen(1, 'w')
+    serve(control_in, control_out)
