@@ -8,7 +8,8 @@ COLLECTIONS := $(ROOT)/.collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 
-.PHONY: help browser java eda-venv setup links build install sanity unit integration test lint demo bench clean \
+.PHONY: help browser java eda-venv setup links build install sanity unit integration integration-parallel \
+	integration-serial test lint demo bench clean \
 	galaxy-check matrix changelog ee docs-check importer ecosystem release-tools
 
 help:
@@ -75,16 +76,24 @@ eda-venv: $(EDA_VENV)/.stamp
 # tests/integration/conftest.py; every worker picks its own loopback addresses), then the tests marked serial
 # (they measure time under load) run alone.
 INTEGRATION_JOBS ?= 2
-integration: setup browser java eda-venv
+integration: integration-parallel integration-serial
+
+integration-parallel: setup browser java eda-venv
 	$(PY) -m pytest tests/integration -q -m 'not serial' -n $(INTEGRATION_JOBS) --dist loadgroup --no-loadscope-reorder
+
+integration-serial: setup
 	$(PY) -m pytest tests/integration -q -m serial -n 0
 
 lint: setup
 	$(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
 
-# lint and sanity each keep about one core busy: they run side by side (output kept per target)
-test: setup unit integration
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint sanity
+# The parallel integration tests spend part of their time waiting on simulated devices: lint and sanity run
+# beside them and fill those gaps (each target's output is printed when it ends). The tests marked serial
+# measure time under load, so they run alone, last.
+test: setup unit
+	@echo "integration (parallel), ansible-lint and ansible-test sanity run side by side; each prints when it ends"
+	$(MAKE) --no-print-directory -j3 --output-sync=target integration-parallel lint sanity
+	$(MAKE) --no-print-directory integration-serial
 
 demo: install
 	bash scripts/demo.sh
