@@ -82,7 +82,7 @@ def serve(control_in, control_out):
             _run_child(request)
         control_out.write(json.dumps({'pid': pid}) + '\n')
         control_out.flush()
-        _, status = os.waitpid(pid, 0)
+        status = os.waitpid(pid, 0)[1]
         control_out.write(json.dumps({'rc': os.waitstatus_to_exitcode(status)}) + '\n')
         control_out.flush()
 
