@@ -161,7 +161,7 @@ def test_plain_drops_the_controllers_subclasses():
         pass
     value = plain({Tagged('k'): [Tagged('v'), TaggedInt(3), (1.5, None, True)], 'd': {'x': TaggedInt(1)}})
     assert value == {'k': ['v', 3, [1.5, None, True]], 'd': {'x': 1}}
-    assert type(list(value)[0]) is str and type(value['k'][0]) is str and type(value['k'][1]) is int
+    assert [type(v) for v in (list(value)[0], value['k'][0], value['k'][1], value['d']['x'])] == [str, str, int, int]
     try:
         from ansible._internal._datatag._tags import Origin
     except ImportError:
