@@ -8,8 +8,19 @@ __metaclass__ = type
 
 import collections
 import html
+import json
+import os
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.constants import BOGUS_UUIDS
+from ansible_collections.oob.amt.plugins.module_utils.file_operation import FileOperation, failed
+from ansible_collections.oob.amt.plugins.module_utils.formats.files import read_bytes, write_if_changed
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover
+    HAS_YAML = False
+
 FIELDS = ('uuid', 'serial', 'hostname', 'macs')
 
 
@@ -183,3 +194,66 @@ def to_html(report, title='AMT reconciliation'):
                         e(row['matched_by'] or '-'), diffs or e(row.get('reason') or '-')))
     parts.append('</table></body></html>')
     return ''.join(parts)
+
+
+# amt_reconcile's argument spec (the module and its action plugin use it)
+OPTIONS = dict(
+    out_of_band=dict(type='list', elements='dict', required=True),
+    in_band=dict(type='list', elements='dict', default=[]),
+    dest=dict(type='path'),
+    formats=dict(type='list', elements='str', default=['json', 'markdown', 'html'],
+                 choices=['json', 'yaml', 'markdown', 'html']),
+    title=dict(type='str', default='AMT reconciliation'),
+)
+
+STRING_FIELDS = ('name', 'uuid', 'serial', 'hostname')
+
+
+def check_records(option, records):
+    """Refuse records the matcher cannot use; the message names the option, the entry and the field."""
+    for i, record in enumerate(records or []):
+        for field in STRING_FIELDS:
+            value = record.get(field)
+            allowed = (str,) if field in ('uuid', 'hostname') else (str, int)     # uuid and hostname are lower-cased
+            if value is not None and (isinstance(value, bool) or not isinstance(value, allowed)):
+                return 'option %s[%d].%s must be a string, got %s' % (option, i, field, type(value).__name__)
+        macs = record.get('macs')
+        if macs is not None and (not isinstance(macs, list) or any(m is not None and not isinstance(m, str) for m in macs)):
+            return 'option %s[%d].macs must be a list of MAC address strings' % (option, i)
+    return None
+
+
+def run_reconcile(params, check_mode=False, diff=False):
+    """amt_reconcile: the report, and its files in dest written only when they change: (result, warnings)."""
+    p = params
+    problem = check_records('out_of_band', p['out_of_band']) or check_records('in_band', p['in_band'])
+    if problem:
+        return failed(problem), []
+    if p['dest'] and os.path.exists(p['dest']) and not os.path.isdir(p['dest']):
+        return failed('option dest: %s exists and is not a directory' % p['dest']), []
+    report = reconcile(p['out_of_band'], p['in_band'])
+    renderers = {'json': ('reconcile.json', lambda: json.dumps(report, indent=2, sort_keys=True) + '\n'),
+                 'markdown': ('reconcile.md', lambda: to_markdown(report, p['title'])),
+                 'html': ('reconcile.html', lambda: to_html(report, p['title']))}
+    if HAS_YAML:
+        renderers['yaml'] = ('reconcile.yml', lambda: yaml.safe_dump(report, sort_keys=True))
+    elif 'yaml' in p['formats']:
+        return failed('formats: yaml needs the PyYAML library on the host that runs the module'), []
+    files = []
+    changed = False
+    if p['dest']:
+        if not check_mode:
+            os.makedirs(p['dest'], exist_ok=True)
+        for fmt in p['formats']:
+            name, render = renderers[fmt]
+            path = os.path.join(p['dest'], name)
+            files.append(path)
+            if check_mode:
+                # the run would write it when it is missing or holds something else: predict exactly that
+                changed = changed or read_bytes(path) != render().encode('utf-8')
+            else:
+                changed = write_if_changed(path, render().encode('utf-8'), 0o644) or changed
+    return dict(changed=changed, report=report, files=files), []
+
+
+OPERATION = FileOperation(OPTIONS, run_reconcile)

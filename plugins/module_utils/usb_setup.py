@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, oob.amt contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Ansible glue of amt_usb_setupbin: options to records, the file written atomically and only when it
-changes, and the optional FAT image or USB stick. The byte format is formats/setupbin.py."""
+changes, and the optional FAT image or USB stick; and of amt_usb_setupbin_info (reading one back). The byte
+format is formats/setupbin.py."""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -12,6 +13,7 @@ import os
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
 from ansible_collections.oob.amt.plugins.module_utils.amt.password import check_password
+from ansible_collections.oob.amt.plugins.module_utils.file_operation import FileOperation, failed
 from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
 from ansible_collections.oob.amt.plugins.module_utils.formats.files import backup_file, read_bytes, write_atomic
 from ansible_collections.oob.amt.plugins.module_utils.formats.fat_image import (
@@ -166,3 +168,38 @@ def run_setupbin(params, check_mode=False, diff=False):
             write_atomic(path, data, 0o600)
     _write_usb(params, data, result, check_mode, image, existing_image)
     return result
+
+
+def run_setupbin_task(params, check_mode=False, diff=False):
+    """amt_usb_setupbin from validated options: (result, warnings); a refusal keeps the result so far."""
+    return run_setupbin(params, check_mode=check_mode, diff=diff), []
+
+
+OPERATION = FileOperation(OPTIONS, run_setupbin_task, constraints=CONSTRAINTS, needs_cryptography=True)
+
+INFO_OPTIONS = dict(path=dict(type='path', required=True))
+MAX_FILE = 1024 * 1024
+
+
+def run_setupbin_info(params, check_mode=False, diff=False):
+    """amt_usb_setupbin_info: the decoded file and one warning per questionable entry; reads only."""
+    path = params['path']
+    try:
+        with open(path, 'rb') as fh:
+            data = fh.read(MAX_FILE + 1)
+    except (IOError, OSError) as exc:
+        return failed('setup.bin %s: cannot read it (%s)' % (path, exc.strerror)), []
+    if len(data) > MAX_FILE:
+        return failed('setup.bin %s: larger than 1 MiB, not a provisioning file' % path), []
+    try:
+        report = describe_file(decode_file(data))
+    except SetupBinError as exc:
+        return failed('setup.bin %s: %s' % (path, exc)), []
+    warnings = ['setup.bin %s record %d: %s' % (path, record['number'], warning)
+                for record in report['records'] for warning in record['warnings']]
+    result = dict(changed=False, path=path, sha256=hashlib.sha256(data).hexdigest())
+    result.update(report)
+    return result, warnings
+
+
+INFO_OPERATION = FileOperation(INFO_OPTIONS, run_setupbin_info)

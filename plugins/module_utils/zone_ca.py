@@ -15,8 +15,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import traceback
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
+from ansible_collections.oob.amt.plugins.module_utils.file_operation import FileOperation, failed
 from ansible_collections.oob.amt.plugins.module_utils.formats import certs
 from ansible_collections.oob.amt.plugins.module_utils.formats.files import (
     backup_file, ensure_private_dir, read_bytes, write_atomic)
@@ -27,6 +29,37 @@ FILES = {
 }
 MGMT_FILES = ('key', 'csr', 'certificate', 'chain')
 CA_FILES = ('ca_key', 'ca_certificate')
+
+# amt_mgmtcert's argument spec and constraints (the module and its action plugin use these)
+OPTIONS = dict(
+    state=dict(type='str', default='present', choices=['present', 'csr', 'imported', 'absent']),
+    path=dict(type='path', required=True),
+    ca=dict(type='str', default='internal', choices=['internal', 'external']),
+    common_name=dict(type='str'),
+    dns_names=dict(type='list', elements='str', default=[]),
+    country=dict(type='str'),
+    state_or_province=dict(type='str', aliases=['province']),
+    locality=dict(type='str'),
+    organization=dict(type='str'),
+    organizational_unit=dict(type='list', elements='str', default=[]),
+    is_ca=dict(type='bool', default=False),
+    key_type=dict(type='str', default='rsa', choices=['rsa']),
+    key_size=dict(type='int', default=2048, choices=[2048, 3072, 4096]),
+    valid_days=dict(type='int', default=730),
+    ca_common_name=dict(type='str'),
+    ca_key_size=dict(type='int', default=3072, choices=[2048, 3072, 4096]),
+    ca_valid_days=dict(type='int', default=3650),
+    renew_before_days=dict(type='int', default=30),
+    force=dict(type='bool', default=False),
+    backup=dict(type='bool', default=False),
+    force_ca=dict(type='bool', default=False),
+    seed_compatibility=dict(type='bool', default=False),
+    certificate=dict(type='path'),
+    ca_chain=dict(type='path'),
+    remove_ca=dict(type='bool', default=False),
+)
+CONSTRAINTS = dict(required_if=[('state', 'present', ['common_name']), ('state', 'csr', ['common_name']),
+                                ('state', 'imported', ['certificate'])])
 
 
 class MgmtCertError(AmtError):
@@ -289,3 +322,45 @@ def _absent(store, params, warn):
         store.remove(kind)
     actions = ['removed %s' % name for name in store.removed]
     return {'files': _paths(store, kinds), 'certificate': None, 'ca': None, 'actions': actions}
+
+
+def check_params(params):
+    """Refuse bad input before anything is written; messages name the option."""
+    if params['country'] and (len(params['country']) != 2 or not params['country'].isalpha()):
+        return 'option country must be a two-letter code such as DE or US'
+    for opt in ('valid_days', 'ca_valid_days'):
+        if params[opt] < 1:
+            return 'option %s must be at least 1' % opt
+    if params['renew_before_days'] < 0:
+        return 'option renew_before_days must not be negative'
+    if params['state'] == 'present':
+        for opt in ('valid_days', 'ca_valid_days'):
+            if params[opt] <= params['renew_before_days']:
+                return ('option %s (%d) must be longer than renew_before_days (%d), or every run would renew'
+                        % (opt, params[opt], params['renew_before_days']))
+    for name in params['dns_names'] or []:
+        if not name or ' ' in name or len(name) > 253:
+            return 'option dns_names: %r is not a DNS name' % name
+    return None
+
+
+def run_mgmtcert_task(params, check_mode=False, diff=False):
+    """amt_mgmtcert from validated options: (result, warnings); a failure names the directory."""
+    params = dict(params)
+    problem = check_params(params)
+    if problem:
+        return failed(problem), []
+    if not params['ca_common_name']:
+        params['ca_common_name'] = '%s AMT Zone CA' % (params['organization'] or params['common_name'] or 'oob.amt')
+    warnings = []
+    try:
+        result = run_mgmtcert(params, check_mode=check_mode, diff=diff, warn=warnings.append)
+    except (MgmtCertError, certs.CertError) as exc:
+        return failed('management certificate in %s: %s' % (params['path'], getattr(exc, 'msg', str(exc)))), warnings
+    except (IOError, OSError) as exc:
+        return failed('management certificate in %s: %s' % (params['path'], exc),
+                      exception=traceback.format_exc()), warnings
+    return result, warnings
+
+
+OPERATION = FileOperation(OPTIONS, run_mgmtcert_task, constraints=CONSTRAINTS, needs_cryptography=True)

@@ -268,82 +268,12 @@ backup_files:
   sample: ["/etc/oob-amt/zone/mgmt.crt.2026-11-29@04:30:12~"]
 '''
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.formats import certs as amt_certs
-from ansible_collections.oob.amt.plugins.module_utils.zone_ca import MgmtCertError, run_mgmtcert
-
-
-def check_params(params):
-    """Refuse bad input before anything is written; messages name the option."""
-    if params['country'] and (len(params['country']) != 2 or not params['country'].isalpha()):
-        return 'option country must be a two-letter code such as DE or US'
-    for opt in ('valid_days', 'ca_valid_days'):
-        if params[opt] < 1:
-            return 'option %s must be at least 1' % opt
-    if params['renew_before_days'] < 0:
-        return 'option renew_before_days must not be negative'
-    if params['state'] == 'present':
-        for opt in ('valid_days', 'ca_valid_days'):
-            if params[opt] <= params['renew_before_days']:
-                return ('option %s (%d) must be longer than renew_before_days (%d), or every run would renew'
-                        % (opt, params[opt], params['renew_before_days']))
-    for name in params['dns_names'] or []:
-        if not name or ' ' in name or len(name) > 253:
-            return 'option dns_names: %r is not a DNS name' % name
-    return None
+from ansible_collections.oob.amt.plugins.module_utils.file_operation import run_file_module
+from ansible_collections.oob.amt.plugins.module_utils.zone_ca import OPERATION
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            state=dict(type='str', default='present', choices=['present', 'csr', 'imported', 'absent']),
-            path=dict(type='path', required=True),
-            ca=dict(type='str', default='internal', choices=['internal', 'external']),
-            common_name=dict(type='str'),
-            dns_names=dict(type='list', elements='str', default=[]),
-            country=dict(type='str'),
-            state_or_province=dict(type='str', aliases=['province']),
-            locality=dict(type='str'),
-            organization=dict(type='str'),
-            organizational_unit=dict(type='list', elements='str', default=[]),
-            is_ca=dict(type='bool', default=False),
-            key_type=dict(type='str', default='rsa', choices=['rsa']),
-            key_size=dict(type='int', default=2048, choices=[2048, 3072, 4096]),
-            valid_days=dict(type='int', default=730),
-            ca_common_name=dict(type='str'),
-            ca_key_size=dict(type='int', default=3072, choices=[2048, 3072, 4096]),
-            ca_valid_days=dict(type='int', default=3650),
-            renew_before_days=dict(type='int', default=30),
-            force=dict(type='bool', default=False),
-            backup=dict(type='bool', default=False),
-            force_ca=dict(type='bool', default=False),
-            seed_compatibility=dict(type='bool', default=False),
-            certificate=dict(type='path'),
-            ca_chain=dict(type='path'),
-            remove_ca=dict(type='bool', default=False),
-        ),
-        required_if=[('state', 'present', ['common_name']), ('state', 'csr', ['common_name']),
-                     ('state', 'imported', ['certificate'])],
-        supports_check_mode=True,
-    )
-    amt_certs.require_cryptography(module)
-    params = dict(module.params)
-    problem = check_params(params)
-    if problem:
-        module.fail_json(msg=problem)
-    if not params['ca_common_name']:
-        params['ca_common_name'] = '%s AMT Zone CA' % (params['organization'] or params['common_name'] or 'oob.amt')
-    try:
-        result = run_mgmtcert(params, check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except (MgmtCertError, amt_certs.CertError) as exc:
-        module.fail_json(msg='management certificate in %s: %s' % (params['path'], getattr(exc, 'msg', str(exc))))
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='management certificate in %s: %s' % (params['path'], exc),
-                         exception=traceback.format_exc())
-    module.exit_json(**result)
+    run_file_module(OPERATION)
 
 
 if __name__ == '__main__':

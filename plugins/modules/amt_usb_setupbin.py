@@ -235,21 +235,12 @@ usb_image:
   sample: "/srv/amt/setup-usb.img"
 '''
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
-from ansible_collections.oob.amt.plugins.module_utils.formats.certs import require_cryptography
-from ansible_collections.oob.amt.plugins.module_utils.usb_setup import CONSTRAINTS, OPTIONS, run_setupbin
+from ansible_collections.oob.amt.plugins.module_utils.file_operation import run_file_module
+from ansible_collections.oob.amt.plugins.module_utils.usb_setup import OPERATION
 
 
 def main():
-    module = AnsibleModule(argument_spec=OPTIONS, supports_check_mode=True, **CONSTRAINTS)
-    require_cryptography(module)
-    try:
-        result = run_setupbin(module.params, check_mode=module.check_mode, diff=module._diff)
-    except AmtError as err:
-        module.fail_json(msg=err.msg, **err.details)
-    module.exit_json(**result)
+    run_file_module(OPERATION)
 
 
 if __name__ == '__main__':

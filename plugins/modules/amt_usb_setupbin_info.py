@@ -88,31 +88,12 @@ sha256:
   sample: "7a3f0c9e51d2b8a46e1f09c37b5d28e4a6c0f1b39d7e2a5c48f60b1d3e9a72c5"
 '''
 
-import hashlib
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.oob.amt.plugins.module_utils.formats.setupbin import SetupBinError, decode_file, describe_file
+from ansible_collections.oob.amt.plugins.module_utils.file_operation import run_file_module
+from ansible_collections.oob.amt.plugins.module_utils.usb_setup import INFO_OPERATION
 
 
 def main():
-    module = AnsibleModule(argument_spec=dict(path=dict(type='path', required=True)), supports_check_mode=True)
-    path = module.params['path']
-    try:
-        with open(path, 'rb') as fh:
-            data = fh.read(1024 * 1024 + 1)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg='setup.bin %s: cannot read it (%s)' % (path, exc.strerror))
-    if len(data) > 1024 * 1024:
-        module.fail_json(msg='setup.bin %s: larger than 1 MiB, not a provisioning file' % path)
-    try:
-        report = describe_file(decode_file(data))
-    except SetupBinError as exc:
-        module.fail_json(msg='setup.bin %s: %s' % (path, exc))
-    for record in report['records']:
-        for warning in record['warnings']:
-            module.warn('setup.bin %s record %d: %s' % (path, record['number'], warning))
-    module.exit_json(changed=False, path=path, sha256=hashlib.sha256(data).hexdigest(), **report)
+    run_file_module(INFO_OPERATION)
 
 
 if __name__ == '__main__':

@@ -17,20 +17,39 @@ pattern names the devices, not the host the task runs for) into `devices`, each 
 variables the collection's playbooks pass (amt_host or ansible_host, amt_password, amt_username,
 amt_ca_path, amt_cert_fingerprint, amt_validate_certs; amt_is_controller marks the device to run last),
 then runs the whole fleet in this process (or, off the local path, hands the list to the module).
+
+File modules (module_utils/file_operation.py: amt_mgmtcert, amt_usb_setupbin, amt_usb_setupbin_info,
+amt_reconcile) take the same path through FileActionBase: on a local connection without become the worker
+process runs their FileOperation and returns what AnsibleModule would have returned (the stats of a returned
+path or dest, invocation, no_log values masked, the alias warnings); otherwise the module runs.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import grp
 import os
+import pwd
+import stat
+
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.common.text.converters import to_bytes, to_native
 from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.oob.amt.plugins.module_utils.device import argument_spec, execute
+from ansible_collections.oob.amt.plugins.module_utils.file_operation import run_file_operation
+
+try:
+    from ansible.module_utils.compat import selinux
+    HAVE_SELINUX = True
+except ImportError:  # pragma: no cover
+    HAVE_SELINUX = False
 
 
 # host variable -> module option, as the collection's playbooks pass them (module_defaults)
@@ -66,13 +85,80 @@ def device_from_hostvars(name, hv):
     return device
 
 
-class AmtActionBase(ActionBase):
-    """Subclasses set OPERATION, the module's Operation (module_utils/amt/*.py)."""
+def plain(value):
+    """Task arguments as a module process receives them (through JSON): builtin dict, list, str, int, float, bool
+    and None, without the controller's subclasses (ansible-core 2.19 tags every templated value; a file module's
+    messages name types and yaml.safe_dump refuses the subclasses)."""
+    if isinstance(value, Mapping):
+        return dict((plain(k), plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    return value
+
+
+def path_info(result):
+    """Add the stats of the returned path (or dest) as AnsibleModule.exit_json and fail_json do (add_path_info):
+    uid, gid, owner, group, mode, state, size (and secontext with SELinux)."""
+    path = result.get('path', result.get('dest', None))
+    if path is None:
+        return result
+    b_path = to_bytes(path, errors='surrogate_or_strict')
+    if not os.path.exists(b_path):
+        return result
+    st = os.lstat(os.path.expanduser(os.path.expandvars(b_path)))
+    result['uid'], result['gid'] = st.st_uid, st.st_gid
+    try:
+        result['owner'] = pwd.getpwuid(st.st_uid)[0]
+    except KeyError:
+        result['owner'] = str(st.st_uid)
+    try:
+        result['group'] = grp.getgrgid(st.st_gid)[0]
+    except KeyError:
+        result['group'] = str(st.st_gid)
+    st = os.lstat(b_path)
+    result['mode'] = '0%03o' % stat.S_IMODE(st[stat.ST_MODE])
+    if os.path.islink(b_path):
+        result['state'] = 'link'
+    elif os.path.isdir(b_path):
+        result['state'] = 'directory'
+    elif os.stat(b_path).st_nlink > 1:
+        result['state'] = 'hard'
+    else:
+        result['state'] = 'file'
+    if HAVE_SELINUX and selinux.is_selinux_enabled() == 1:
+        ret = selinux.lgetfilecon_raw(to_native(path, errors='surrogate_or_strict'))
+        if ret[0] != -1:
+            result['secontext'] = ':'.join(ret[1].split(':', 3))
+    result['size'] = st[stat.ST_SIZE]
+    return result
+
+
+def as_module_returns(result, module_args, no_log_values):
+    """A result the way AnsibleModule returns it: path stats, invocation (the module's arguments), and every value
+    of a no_log option masked wherever it appears (booleans and None kept, as AnsibleModule keeps them)."""
+    path_info(result)
+    result.setdefault('invocation', {'module_args': module_args})
+    preserved = dict((k, v) for k, v in result.items() if v is None or isinstance(v, bool))
+    result = remove_values(result, no_log_values)
+    result.update(preserved)
+    return result
+
+
+class ControllerSideAction(ActionBase):
+    """What both controller-side bases share: when the worker may run the task itself, executing the module
+    otherwise (async in Ansible's wrapper), and validating the arguments the way AnsibleModule does."""
 
     TRANSFERS_FILES = False
     _supports_async = True
     _requires_connection = False
-    OPERATION = None
 
     def _local_connection(self, task_vars):
         if os.environ.get('OOB_AMT_RUN_AS_MODULE'):      # benchmarks compare both ways
@@ -93,17 +179,27 @@ class AmtActionBase(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
-    def _validate(self):
-        """(params, error message) the way AnsibleModule validates, with the same first message."""
-        operation = type(self).OPERATION
-        validator = ArgumentSpecValidator(argument_spec(operation), **operation.constraints)
-        validated = validator.validate(self._task.args)
+    def _validate_args(self, spec, constraints, args=None):
+        """(validation result, first error message or None), the message worded as AnsibleModule words it."""
+        validated = ArgumentSpecValidator(spec, **constraints).validate(self._task.args if args is None else args)
         if not validated.error_messages:
-            return validated.validated_parameters, None
+            return validated, None
         msg = validated.errors.msg
         if isinstance(validated.errors[0], UnsupportedError):
             msg = 'Unsupported parameters for (%s) module: %s' % (self._task.resolved_action or self._task.action, msg)
-        return None, msg
+        return validated, msg
+
+
+class AmtActionBase(ControllerSideAction):
+    """Subclasses set OPERATION, the module's Operation (module_utils/amt/*.py)."""
+
+    OPERATION = None
+
+    def _validate(self):
+        """(params, error message) the way AnsibleModule validates, with the same first message."""
+        operation = type(self).OPERATION
+        validated, msg = self._validate_args(argument_spec(operation), operation.constraints)
+        return (None, msg) if msg else (validated.validated_parameters, None)
 
     def _fleet_targets(self, task_vars):
         """Replace option targets by the devices it names (None), or the error message."""
@@ -137,4 +233,32 @@ class AmtActionBase(ActionBase):
         result.update(outcome)
         if warnings:
             result.setdefault('warnings', []).extend(warnings)
+        return result
+
+
+class FileActionBase(ControllerSideAction):
+    """Subclasses set OPERATION, the module's FileOperation (module_utils/file_operation.py)."""
+
+    OPERATION = None
+
+    def run(self, tmp=None, task_vars=None):
+        if self._task.async_val or not self._local_connection(task_vars):
+            return self._as_module(task_vars)
+        result = super(FileActionBase, self).run(tmp, task_vars)
+        operation = type(self).OPERATION
+        args = plain(self._task.args)
+        validated, error = self._validate_args(operation.options, operation.constraints, args)
+        module_args = dict(args)
+        module_args.update(validated.validated_parameters)
+        # AnsibleModule warns about an option given under two names while validating, before any outcome
+        warnings = ['Both option {option} and its alias {alias} are set.'.format(**w) for w in validated._warnings]
+        if error:
+            outcome = {'failed': True, 'msg': error}
+        else:
+            outcome, more = run_file_operation(operation, validated.validated_parameters,
+                                               check_mode=self._task.check_mode, diff=self._task.diff)
+            warnings += more
+        if warnings:
+            outcome['warnings'] = warnings
+        result.update(as_module_returns(outcome, module_args, validated._no_log_values))
         return result
