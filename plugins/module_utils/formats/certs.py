@@ -37,13 +37,6 @@ SETUP_OU = 'Intel(R) Client Setup Certificate'
 HASH_NAMES = ('sha1', 'sha256', 'sha384')
 
 
-def require_cryptography(module):
-    """Fail the module with Ansible's standard message when cryptography is missing."""
-    if not HAS_CRYPTOGRAPHY:
-        from ansible.module_utils.basic import missing_required_lib
-        module.fail_json(msg=missing_required_lib('cryptography'), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-
-
 class CertError(ValueError):
     """A certificate, key or request that cannot be used; the message says which and why."""
 
