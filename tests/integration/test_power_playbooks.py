@@ -195,3 +195,21 @@ def test_schedule_fleet_path_check_mode_limit_and_partial_failure(fleet):
         assert '1 failed (25.0%, max_fail_percentage 30)' in run.stdout and 'pc1: clock: ' in run.stdout
     finally:
         fleet.faults(bad)
+
+
+def test_schedule_fleet_path_reads_each_devices_own_fact(fleet, tmp_path):
+    """The demo's form: a per-device schedule computed in the play (set_fact) is each device's own on the fleet path,
+    which includes the role once and reads every device's value from hostvars."""
+    for addr in fleet.addresses:
+        fleet.patch(addr, alarms=[])
+    playbook = tmp_path / 'schedule.yml'
+    playbook.write_text(
+        '- hosts: amt\n  gather_facts: false\n  vars:\n    power_schedule_controller_backend: none\n'
+        '  pre_tasks:\n    - name: Per-device schedule\n      ansible.builtin.set_fact:\n'
+        '        power_schedule_entries: "{{ [{\'name\': \'lab\', \'action\': \'on\', \'time\': \'06:00\'}]'
+        ' if inventory_hostname == \'pc0\' else [{\'name\': \'office\', \'action\': \'on\', \'time\': \'07:00\'}] }}"\n'
+        '  roles:\n    - role: oob.amt.power_schedule\n')
+    run = run_playbook(str(playbook), write_inventory(fleet, {}))
+    assert run.rc == 0, run.stdout[-3000:]
+    names = [sorted(x['name'] for x in fleet.state(addr)['alarms']) for addr in fleet.addresses]
+    assert names == [['sched-lab-daily']] + [['sched-office-daily']] * (len(fleet.addresses) - 1), names
