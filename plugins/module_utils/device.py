@@ -19,6 +19,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
 from ansible_collections.oob.amt.plugins.module_utils.fleet import FLEET_ARGSPEC, FleetInputError, is_fleet, run_fleet
 from ansible_collections.oob.amt.plugins.module_utils.formats.certs import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.oob.amt.plugins.module_utils.results import failed, finish_module
 from ansible_collections.oob.amt.plugins.module_utils.wsman.errors import WsmanError
 from ansible_collections.oob.amt.plugins.module_utils.wsman.soap import HAS_LXML, LXML_IMPORT_ERROR
 from ansible_collections.oob.amt.plugins.module_utils.wsman.client import WsmanClient
@@ -240,12 +241,6 @@ def error_result(err, operation=None):
     return result
 
 
-def _failed(msg, **extra):
-    result = dict(extra)
-    result.update(failed=True, msg=msg)
-    return result
-
-
 def execute(operation, params, check_mode=False, diff=False):
     """Run an operation the same way in a module and in the controller: (result, warnings).
 
@@ -254,15 +249,15 @@ def execute(operation, params, check_mode=False, diff=False):
     """
     missing = missing_library(operation, params)
     if missing:
-        return _failed(missing[0], exception=missing[1]), []
+        return failed(missing[0], exception=missing[1]), []
     if getattr(operation, 'fleet', False) and is_fleet(params):
         if params.get('targets'):
-            return _failed('option targets (an inventory pattern) is resolved by the controller-side action plugin; '
-                           'this module process has no inventory: list the devices in option devices instead'), []
+            return failed('option targets (an inventory pattern) is resolved by the controller-side action plugin; '
+                          'this module process has no inventory: list the devices in option devices instead'), []
         try:
             return run_fleet(operation, params, params['devices'], execute, check_mode=check_mode, diff=diff)
         except FleetInputError as err:
-            return _failed(str(err)), []
+            return failed(str(err)), []
     try:
         params = operation.prepare(dict(params))
         device = operation.needs_device(params) and not operation.own_clients
@@ -270,9 +265,9 @@ def execute(operation, params, check_mode=False, diff=False):
         if operation.own_clients and params.get('host'):
             check_connection_params(params)
     except AmtError as err:
-        return _failed(err.msg, **err.details), []
+        return failed(err.msg, **err.details), []
     except ValueError as err:
-        return _failed(str(err)), []
+        return failed(str(err)), []
     warnings = plaintext_warnings(params) + legacy_tls_warnings(params) if device else []
     name = operation.name(params)
     try:
@@ -301,12 +296,7 @@ def run_device_module(operation):
     """main() of a device module: argument spec from the operation, one execute, exit or fail."""
     module = AnsibleModule(argument_spec=argument_spec(operation), supports_check_mode=True,
                            **operation.constraints)
-    result, warnings = execute(operation, module.params, check_mode=module.check_mode, diff=module._diff)
-    for warning in warnings:
-        module.warn(warning)
-    if result.pop('failed', False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    finish_module(module, *execute(operation, module.params, check_mode=module.check_mode, diff=module._diff))
 
 
 __all__ = ['CONNECTION_ARGSPEC', 'connection_argspec', 'client_from_params', 'check_connection_params',

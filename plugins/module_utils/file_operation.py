@@ -17,6 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.operation import AmtError
 from ansible_collections.oob.amt.plugins.module_utils.formats.certs import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.oob.amt.plugins.module_utils.results import failed, finish_module
 
 
 class FileOperation(object):
@@ -36,13 +37,6 @@ class FileOperation(object):
         self.needs_cryptography = needs_cryptography
 
 
-def failed(msg, **extra):
-    """A failed result: the extra keys, then failed and msg (as fail_json(msg, **extra) makes it)."""
-    result = dict(extra)
-    result.update(failed=True, msg=msg)
-    return result
-
-
 def run_file_operation(operation, params, check_mode=False, diff=False):
     """(result, warnings) of one run, in a module or in the controller's worker process."""
     if operation.needs_cryptography and not HAS_CRYPTOGRAPHY:
@@ -56,12 +50,7 @@ def run_file_operation(operation, params, check_mode=False, diff=False):
 def run_file_module(operation):
     """main() of a file module: its argument spec and constraints, one run, warn, exit or fail."""
     module = AnsibleModule(argument_spec=operation.options, supports_check_mode=True, **operation.constraints)
-    result, warnings = run_file_operation(operation, module.params, check_mode=module.check_mode, diff=module._diff)
-    for warning in warnings:
-        module.warn(warning)
-    if result.pop('failed', False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    finish_module(module, *run_file_operation(operation, module.params, check_mode=module.check_mode, diff=module._diff))
 
 
 __all__ = ['FileOperation', 'failed', 'run_file_operation', 'run_file_module']

@@ -7,9 +7,10 @@ so it is a work unit of its own and any worker may take it: the long self-contai
 changes, the secrets check in three modes, every module example) no longer queue behind each other on one worker.
 
 Work units are handed out longest first (durations.json: seconds per test, setup to teardown, from pytest
---durations=0 of a 2-worker run on an idle 2-core machine, 2026-11-29; a test not listed counts as the median), so the last unit to finish is a short one. Every worker
-picks its own loopback addresses (tests/simulator/harness.py, pick_first_address), so the same module fixture may
-run on two workers at once without a clash. This only orders and groups tests: what each test runs and asserts
+--durations=0 of a 2-worker run on an idle 2-core machine, 2026-11-29; a test not listed counts as the median),
+so the last unit to finish is a short one. Every worker picks its own loopback addresses
+(tests/simulator/harness.py, pick_first_address), so the same module fixture may run on two workers at once
+without a clash. This only orders and groups tests: what each test runs and asserts
 is unchanged.
 
 How: the workers collect; each writes the unit of every test (its file, or the test itself) to a file the
