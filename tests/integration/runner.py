@@ -177,7 +177,13 @@ def _execute(cmd, environment, timeout=TIMEOUT):
             if server is None and len(_SERVERS) < MAX_SERVERS:
                 server = _SERVERS[key] = _PlaybookServer(environment)
             if server is not None:
-                return server.run(cmd, environment, timeout)
+                try:
+                    return server.run(cmd, environment, timeout)
+                except (RuntimeError, OSError) as err:      # the server died: the next run starts a new one
+                    del _SERVERS[key]
+                    server.close()
+                    raise RuntimeError('the ansible fork server (tests/integration/playbook_server.py) died during '
+                                       'this run (%s); OOB_AMT_TEST_FORKSERVER=0 runs without it' % err) from err
         finally:
             _SERVER_LOCK.release()
     return subprocess.run(cmd, capture_output=True, text=True, env=environment, cwd=REPO, timeout=timeout,
