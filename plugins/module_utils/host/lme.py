@@ -190,8 +190,13 @@ class LMESession(object):
             except apf.APFError as exc:
                 self._fail('malformed APF message from the firmware (%s)' % exc)
                 return
-            for msg in messages:
-                self._dispatch(msg)
+            try:
+                for msg in messages:
+                    self._dispatch(msg)
+            except MEIError as exc:         # an answer (window adjust, ...) to a connection closed meanwhile
+                if not self.stopping:
+                    self._fail('the LME connection ended (%s)' % exc)
+                return
 
     def _fail(self, reason):
         with self.handshake:

@@ -298,3 +298,21 @@ def test_close_from_another_thread_ends_a_waiting_recv_cleanly(timeout):
     theirs.close()
     with pytest.raises(heci.MEIError):
         conn.recv(1)
+
+
+@pytest.mark.parametrize('stopping', [False, True])
+def test_an_answer_to_a_closed_connection_ends_the_reader_cleanly(stopping):
+    # the reader answered data (window adjust) while the module thread closed the MEI connection: the
+    # MEIError ended the oob-amt-lme thread with a traceback; now the reader stops, and reports it unless closing
+    conn = FakeConnection()
+    session = lme.LMESession(connection=conn, timeout=1)
+    session.stopping = stopping
+
+    def answer(msg):
+        raise heci.MEIError('the MEI connection is closed')
+    session._dispatch = answer
+    conn.fw.send(apf.protocol_version(1, 0, 9))
+    session._read_loop()                # returns instead of raising in the thread
+    assert session.error == (None if stopping else 'the LME connection ended (the MEI connection is closed)')
+    conn.close()
+    conn.fw.close()
