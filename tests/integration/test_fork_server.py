@@ -12,6 +12,16 @@ pytestmark = pytest.mark.skipif(os.environ.get('OOB_AMT_TEST_FORKSERVER', '1') =
                                 reason='OOB_AMT_TEST_FORKSERVER=0: every command runs as a subprocess')
 
 
+@pytest.fixture(autouse=True)
+def own_servers(monkeypatch):
+    """A server pool of this test's own: other tests of this worker may hold every slot (MAX_SERVERS)."""
+    servers = {}
+    monkeypatch.setattr(runner, '_SERVERS', servers)
+    yield servers
+    for server in servers.values():
+        server.close()
+
+
 def _env():
     return dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(runner.REPO, '.collections'),
                 ANSIBLE_NOCOLOR='1', OOB_AMT_TEST_FORKSERVER='1')
@@ -21,7 +31,7 @@ def _inventory(*args):
     return [os.path.join(runner.REPO, '.venv', 'bin', 'ansible-inventory'), '-i', 'pc1,pc2,'] + list(args)
 
 
-def test_same_output_and_exit_code_as_the_console_script():
+def test_same_output_and_exit_code_as_the_console_script(own_servers):
     plain = subprocess.run(_inventory('--list'), capture_output=True, text=True, env=_env(), cwd=runner.REPO,
                            check=False)
     served = runner.run_cli(_inventory('--list'), _env())
@@ -32,17 +42,18 @@ def test_same_output_and_exit_code_as_the_console_script():
     assert bad.returncode == subprocess.run(_inventory('--no-such-option'), capture_output=True, env=_env(),
                                             cwd=runner.REPO, check=False).returncode != 0
     assert 'no-such-option' in bad.stderr
+    assert list(own_servers) == [runner._config_key(_env())]        # both runs went through the server
 
 
-def test_a_server_that_dies_fails_one_run_and_is_replaced():
+def test_a_server_that_dies_fails_one_run_and_is_replaced(own_servers):
     env = _env()
     assert runner.run_cli(_inventory('--list'), env).returncode == 0
     key = runner._config_key(env)
-    server = runner._SERVERS[key]
+    server = own_servers[key]
     server.proc.kill()
     server.proc.wait()
     with pytest.raises(RuntimeError, match='fork server'):
         runner.run_cli(_inventory('--list'), env)
-    assert key not in runner._SERVERS
+    assert key not in own_servers
     assert runner.run_cli(_inventory('--list'), env).returncode == 0
-    assert runner._SERVERS[key] is not server
+    assert own_servers[key] is not server
