@@ -76,10 +76,15 @@ def _is_loopback(host):
 
 def _listening(host, port, timeout=2.0, attempts=3, pause=0.5):
     """True when something accepts TCP on host:port; False when refused/unreachable on every attempt (a
-    service that is (re)starting, or a loaded host, gets a few tries before we fall back to MEI)."""
+    service that is (re)starting, or a loaded host, gets a few tries before we fall back to MEI).
+
+    A reset after the handshake is a listener: LMS on CSME 19 accepts a plain connection and drops it as soon as
+    the firmware refuses the channel, and that drop can reach the socket before connect() returns."""
     for attempt in range(attempts):
         try:
             sock = socket.create_connection((host, port), timeout=timeout)
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+            return True
         except (OSError, socket.timeout):
             if attempt + 1 < attempts:
                 time.sleep(pause)

@@ -25,10 +25,10 @@ import select
 import socket
 import time
 
-# errors that mean "nothing listens there" (a refusal or a routing verdict), never a reason to wait
-CLOSED_ERRNOS = frozenset(e for e in (getattr(errno, n, None) for n in (
-    'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENETDOWN', 'EHOSTDOWN',
-    'EACCES', 'EPERM')) if e is not None)
+# a reset or abort after the handshake: something accepted the connection and dropped it (an AMT at its
+# connection limit, CSME 19 refusing plain HTTP): the address answers, as an open port does
+ANSWERED_ERRNOS = frozenset(e for e in (getattr(errno, n, None) for n in (
+    'ECONNRESET', 'ECONNABORTED', 'EPIPE')) if e is not None)
 IN_PROGRESS = frozenset(e for e in (getattr(errno, n, None) for n in (
     'EINPROGRESS', 'EWOULDBLOCK', 'EAGAIN', 'EALREADY')) if e is not None)
 # a socket created non-blocking (one system call less per connect where the platform has the flag)
@@ -136,7 +136,7 @@ def connect_sweep(addresses, ports, timeout=1.0, in_flight=512, retry_factor=2.0
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) or code
                 if code in IN_PROGRESS and _connected_now(sock):
                     code = 0
-            if code == 0:
+            if code == 0 or code in ANSWERED_ERRNOS:
                 sock.close()
                 entry.deadline = 0.0
                 return finish(entry, 'open')
@@ -200,7 +200,7 @@ def connect_sweep(addresses, ports, timeout=1.0, in_flight=512, retry_factor=2.0
                 code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 sock.close()
                 open_socks[0] -= 1
-                if code == 0:
+                if code == 0 or code in ANSWERED_ERRNOS:
                     yield finish(entry, 'open')
                     continue
                 entry.refused += 1

@@ -106,3 +106,30 @@ def test_disabled_amt_enabled_once_and_check_mode_only_reports(fleet):
     access = LocalAccess(params(fleet, addr))
     assert access.prepare()['amt_enabled_before'] is True and not access.actions
     access.close()
+
+
+def test_probe_counts_a_reset_after_the_handshake_as_a_listener(monkeypatch):
+    """CSME 19's LMS accepts a plain connection and drops it at once; on a busy host that reset reaches the socket
+    before connect() returns (ConnectionResetError), and the probe must not report 'nothing listens'."""
+    from ansible_collections.oob.amt.plugins.module_utils import local_access
+    calls = []
+
+    def reset(address, timeout):
+        calls.append(address)
+        raise ConnectionResetError(104, 'Connection reset by peer')
+    monkeypatch.setattr(local_access.socket, 'create_connection', reset)
+    assert local_access._listening('127.0.0.1', 16990) is True
+    assert len(calls) == 1
+
+
+def test_probe_refused_on_every_attempt_is_nothing_listening(monkeypatch):
+    from ansible_collections.oob.amt.plugins.module_utils import local_access
+    calls = []
+
+    def refused(address, timeout):
+        calls.append(address)
+        raise ConnectionRefusedError(111, 'Connection refused')
+    monkeypatch.setattr(local_access.socket, 'create_connection', refused)
+    monkeypatch.setattr(local_access.time, 'sleep', lambda seconds: None)
+    assert local_access._listening('127.0.0.1', 16990, attempts=3) is False
+    assert len(calls) == 3

@@ -1,4 +1,5 @@
 """The connect pass (host/sweep.py) and the address stream of discovery: work per address kept minimal."""
+import errno
 import socket
 
 from ansible_collections.oob.amt.plugins.module_utils.amt.discovery import iter_addresses
@@ -54,3 +55,33 @@ def test_address_stream_text_and_overlaps():
     out = list(iter_addresses(['10.0.0.0/30', '10.0.0.1-10.0.0.4', '192.168.255.254-192.169.0.1'], ['amt-host']))
     assert out == ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '192.168.255.254', '192.168.255.255', '192.169.0.0',
                    '192.169.0.1', 'amt-host']
+
+
+class _ResetAfterHandshake(object):
+    """A socket whose connect the peer accepted and dropped at once (RST after the handshake): what an AMT at its
+    connection limit, or CSME 19 refusing plain HTTP, does. On loopback the reset is there before the first check."""
+    closed = 0
+
+    def __init__(self, *_args):
+        pass
+
+    def connect_ex(self, _address):
+        return errno.EINPROGRESS
+
+    def getsockopt(self, *_args):
+        return errno.ECONNRESET
+
+    def setblocking(self, _flag):
+        pass
+
+    def close(self):
+        _ResetAfterHandshake.closed += 1
+
+
+def test_a_reset_after_the_handshake_is_an_answer_not_a_refusal(monkeypatch):
+    from ansible_collections.oob.amt.plugins.module_utils.host import sweep
+    monkeypatch.setattr(sweep.socket, 'socket', _ResetAfterHandshake)
+    stats = {}
+    out = list(connect_sweep(['192.0.2.7'], [16992, 16993], timeout=2.0, in_flight=8, stats=stats))
+    assert out == [('192.0.2.7', 'open', None)] and stats['open'] == 1
+    assert _ResetAfterHandshake.closed == 1           # open on the first port: the second is not tried
