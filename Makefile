@@ -7,6 +7,8 @@ ROOT := $(CURDIR)
 COLLECTIONS := $(ROOT)/.collections
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
+# prefix of the test steps: each prints its wall and CPU time when it ends (where make test spends its time)
+TIMED = TIMEFORMAT='$@: %0R s wall, %0U s user + %0S s sys CPU'; time
 
 .PHONY: help browser java eda-venv setup links build install sanity unit integration integration-parallel \
 	integration-serial test lint demo bench clean \
@@ -40,10 +42,10 @@ install: build
 	$(VENV)/bin/ansible-galaxy collection install --force -p build/collections build/oob-amt-*.tar.gz
 
 sanity: setup
-	bash scripts/sanity.sh
+	$(TIMED) bash scripts/sanity.sh
 
 unit: setup
-	$(PY) -m pytest tests/unit -q -n 2
+	$(TIMED) $(PY) -m pytest tests/unit -q -n 2
 
 # The report test renders HTML in a real browser: Debian's Chromium, installed when missing and possible.
 browser:
@@ -79,13 +81,13 @@ INTEGRATION_JOBS ?= 2
 integration: integration-parallel integration-serial
 
 integration-parallel: setup browser java eda-venv
-	$(PY) -m pytest tests/integration -q -m 'not serial' -n $(INTEGRATION_JOBS) --dist loadgroup --no-loadscope-reorder
+	$(TIMED) $(PY) -m pytest tests/integration -q -m 'not serial' -n $(INTEGRATION_JOBS) --dist loadgroup --no-loadscope-reorder
 
 integration-serial: setup
-	$(PY) -m pytest tests/integration -q -m serial -n 0
+	$(TIMED) $(PY) -m pytest tests/integration -q -m serial -n 0
 
 lint: setup
-	$(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
+	$(TIMED) $(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
 
 # The parallel integration tests spend part of their time waiting on simulated devices: lint and sanity run
 # beside them and fill those gaps (each target's output is printed when it ends). The tests marked serial
