@@ -125,6 +125,12 @@ def _import_collection_plugins():
                 except ImportError:
                     pass
     warnings.filterwarnings('ignore', message='AnsibleCollectionFinder has already been configured')
+    from ansible import constants
+    from ansible.plugins import loader
+    for name in constants.INVENTORY_ENABLED:       # what InventoryManager loads first in every run
+        loader.inventory_loader.get(name)
+    for plugins in (loader.action_loader, loader.lookup_loader, loader.filter_loader, loader.test_loader):
+        list(plugins.all(class_only=True))
 
 
 def serve(control_in, control_out):
