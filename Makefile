@@ -89,12 +89,12 @@ integration-serial: setup
 lint: setup
 	$(TIMED) $(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
 
-# The parallel integration tests spend part of their time waiting on simulated devices: lint and sanity run
-# beside them and fill those gaps (each target's output is printed when it ends). The tests marked serial
-# measure time under load, so they run alone, last.
-test: setup unit
-	@echo "integration (parallel), ansible-lint and ansible-test sanity run side by side; each prints when it ends"
-	$(MAKE) --no-print-directory -j3 --output-sync=target integration-parallel lint sanity
+# Unit, lint and sanity run beside the parallel integration tests: those spend part of their time waiting on
+# simulated devices, and the others fill the gaps (each target's output is printed when it ends). The tests marked
+# serial measure time under load, so they run alone, last.
+test: setup
+	@echo "unit, integration (parallel), ansible-lint and ansible-test sanity run side by side; each prints when it ends"
+	$(MAKE) --no-print-directory -j6 --output-sync=target unit integration-parallel lint sanity
 	$(MAKE) --no-print-directory integration-serial
 
 demo: install
