@@ -92,7 +92,9 @@ lint: setup
 # Unit, lint and sanity run beside the parallel integration tests: those spend part of their time waiting on
 # simulated devices, and the others fill the gaps (each target's output is printed when it ends). The tests marked
 # serial measure time under load, so they run alone, last.
-test: setup
+# The EDA venv is built beside the main one, so the integration tests start as soon as the tools are there.
+test:
+	$(MAKE) --no-print-directory -j4 --output-sync=target setup eda-venv browser java
 	@echo "unit, integration (parallel), ansible-lint and ansible-test sanity run side by side; each prints when it ends"
 	$(MAKE) --no-print-directory -j6 --output-sync=target unit integration-parallel lint sanity
 	$(MAKE) --no-print-directory integration-serial
