@@ -9,6 +9,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export PATH := $(ROOT)/$(VENV)/bin:$(PATH)
 # prefix of the test steps: each prints its wall and CPU time when it ends (where make test spends its time)
 TIMED = TIMEFORMAT='$@: %0R s wall, %0U s user + %0S s sys CPU'; time
+# prefix of lint and sanity; make test runs them at a lower priority beside the tests (see test:)
+BACKGROUND ?=
 
 .PHONY: help browser java eda-venv setup links build install sanity unit integration integration-parallel \
 	integration-serial test lint demo bench clean \
@@ -42,7 +44,7 @@ install: build
 	$(VENV)/bin/ansible-galaxy collection install --force -p build/collections build/oob-amt-*.tar.gz
 
 sanity: setup
-	$(TIMED) bash scripts/sanity.sh
+	$(TIMED) $(BACKGROUND) bash scripts/sanity.sh
 
 unit: setup
 	$(TIMED) $(PY) -m pytest tests/unit -q -n 2
@@ -87,16 +89,17 @@ integration-serial: setup
 	$(TIMED) $(PY) -m pytest tests/integration -q -m serial -n 0
 
 lint: setup
-	$(TIMED) $(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
+	$(TIMED) $(BACKGROUND) $(VENV)/bin/ansible-lint --profile production $(wildcard playbooks roles)
 
 # Unit, lint and sanity run beside the parallel integration tests: those spend part of their time waiting on
-# simulated devices, and the others fill the gaps (each target's output is printed when it ends). The tests marked
-# serial measure time under load, so they run alone, last.
+# simulated devices, and the others fill the gaps (each target's output is printed when it ends). Lint and sanity
+# run niced: the integration tests are the longest step, so they get the CPU first. The tests marked serial
+# measure time under load, so they run alone, last.
 # The EDA venv is built beside the main one, so the integration tests start as soon as the tools are there.
 test:
 	$(MAKE) --no-print-directory -j4 --output-sync=target setup eda-venv browser java
 	@echo "unit, integration (parallel), ansible-lint and ansible-test sanity run side by side; each prints when it ends"
-	$(MAKE) --no-print-directory -j6 --output-sync=target unit integration-parallel lint sanity
+	$(MAKE) --no-print-directory -j6 --output-sync=target BACKGROUND='nice -n 10' unit integration-parallel lint sanity
 	$(MAKE) --no-print-directory integration-serial
 
 demo: install
