@@ -37,8 +37,8 @@ def _preload():
         except ImportError:
             pass
     _cache_collection_metadata()
-    _load_plugin_configuration()
     _import_collection_plugins()
+    _load_plugin_configuration()
 
 
 def _cache_collection_metadata():
@@ -98,12 +98,17 @@ def _run_child(request):
 
 
 def _load_plugin_configuration():
-    """What every ansible-playbook run does first (PlaybookExecutor.run, TaskQueueManager.load_callbacks): import each
-    connection, shell, become and callback plugin and parse its DOCUMENTATION into configuration definitions, about
-    8% of the suite's CPU. The server serves one configuration environment, so the result is the run's own."""
+    """What every run does first (PlaybookExecutor.run, TaskQueueManager.load_callbacks, InventoryManager): import
+    ansible-core's connection, shell, become, callback, action, lookup, filter and test plugins and the enabled
+    inventory plugins, and parse their DOCUMENTATION into configuration definitions, about 8% of the suite's CPU.
+    The server serves one configuration environment, so the result is the run's own."""
+    from ansible import constants
     from ansible.plugins import loader
-    for plugins in (loader.connection_loader, loader.shell_loader, loader.become_loader, loader.callback_loader):
+    for plugins in (loader.connection_loader, loader.shell_loader, loader.become_loader, loader.callback_loader,
+                    loader.action_loader, loader.lookup_loader, loader.filter_loader, loader.test_loader):
         list(plugins.all(class_only=True))
+    for name in constants.INVENTORY_ENABLED:
+        loader.inventory_loader.get(name)
 
 
 def _import_collection_plugins():
@@ -115,6 +120,7 @@ def _import_collection_plugins():
     import warnings
     from ansible.plugins.loader import init_plugin_loader
     init_plugin_loader([])
+    warnings.filterwarnings('ignore', message='AnsibleCollectionFinder has already been configured')
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     for kind in ('action', 'filter'):
         for path in sorted(glob.glob(os.path.join(root, 'plugins', kind, '*.py'))):
@@ -124,13 +130,6 @@ def _import_collection_plugins():
                     importlib.import_module('ansible_collections.oob.amt.plugins.%s.%s' % (kind, name))
                 except ImportError:
                     pass
-    warnings.filterwarnings('ignore', message='AnsibleCollectionFinder has already been configured')
-    from ansible import constants
-    from ansible.plugins import loader
-    for name in constants.INVENTORY_ENABLED:       # what InventoryManager loads first in every run
-        loader.inventory_loader.get(name)
-    for plugins in (loader.action_loader, loader.lookup_loader, loader.filter_loader, loader.test_loader):
-        list(plugins.all(class_only=True))
 
 
 def serve(control_in, control_out):
